@@ -1,0 +1,95 @@
+import { DateTime, Effect, Option, Redacted, Schema } from "effect"
+import type { EmailAlreadyRegistered, UsernameTaken } from "../users/errors.js"
+import { AvatarUrl, Bio, Email, FullName, generateUserId, normalizeLogin, User, Username } from "../users/User.js"
+import { UserRepository } from "../users/UserRepository.js"
+import { AccessTokens } from "./AccessTokens.js"
+import { InactiveUser, InvalidCredentials, InvalidToken } from "./errors.js"
+import { Password } from "./Password.js"
+import { PasswordHasher } from "./PasswordHasher.js"
+
+/** What a newcomer sends to open an account. Unknown fields are refused, not ignored. */
+export const Registration = Schema.Struct({
+  email: Email,
+  username: Username,
+  password: Password,
+  full_name: Schema.optionalWith(Schema.NullOr(FullName), { default: () => null }),
+  bio: Schema.optionalWith(Schema.NullOr(Bio), { default: () => null }),
+  avatar_url: Schema.optionalWith(Schema.NullOr(AvatarUrl), { default: () => null }),
+}).annotations({ identifier: "Registration", parseOptions: { onExcessProperty: "error" } })
+export type Registration = typeof Registration.Type
+
+/** A login: `username` is the account's email or username (the OAuth2 password form's names). */
+export const Credentials = Schema.Struct({
+  username: Schema.String.pipe(Schema.maxLength(254, { message: () => "username must be at most 254 characters" })),
+  password: Schema.Redacted(
+    Schema.String.pipe(Schema.maxLength(1024, { message: () => "password must be at most 1024 characters" })),
+  ),
+}).annotations({ identifier: "Credentials" })
+export type Credentials = typeof Credentials.Type
+
+export interface Session {
+  readonly user: User
+  readonly accessToken: Redacted.Redacted<string>
+  readonly expiresIn: number
+}
+
+// Verified against when the login names no account, so that answer costs what a wrong password does.
+const dummyPassword = Redacted.make("userkit: no such account, still do the work")
+
+export class Accounts extends Effect.Service<Accounts>()("userkit/Accounts", {
+  effect: Effect.gen(function* () {
+    const users = yield* UserRepository
+    const hasher = yield* PasswordHasher
+    const tokens = yield* AccessTokens
+    const dummyHash = yield* hasher.hash(dummyPassword)
+
+    const register = Effect.fn("Accounts.register")(function* (
+      input: Registration,
+    ): Effect.fn.Return<User, EmailAlreadyRegistered | UsernameTaken> {
+      const now = yield* DateTime.now
+      const user = new User({
+        id: yield* generateUserId,
+        email: input.email,
+        username: input.username,
+        full_name: input.full_name,
+        bio: input.bio,
+        avatar_url: input.avatar_url,
+        is_active: true,
+        is_superuser: false,
+        created_at: now,
+        updated_at: now,
+      })
+      const passwordHash = yield* hasher.hash(input.password)
+      yield* users.insert({ user, passwordHash })
+      return user
+    })
+
+    const login = Effect.fn("Accounts.login")(function* (
+      credentials: Credentials,
+    ): Effect.fn.Return<Session, InvalidCredentials | InactiveUser> {
+      const found = yield* users.findByLogin(normalizeLogin(credentials.username))
+      const passwordMatches = yield* hasher.verify(
+        credentials.password,
+        Option.match(found, { onNone: () => dummyHash, onSome: (stored) => stored.passwordHash }),
+      )
+      if (Option.isNone(found) || !passwordMatches) return yield* new InvalidCredentials()
+      const { user } = found.value
+      if (!user.is_active) return yield* new InactiveUser()
+      const issued = yield* tokens.issue(user.id)
+      return { user, accessToken: issued.token, expiresIn: issued.expiresIn }
+    })
+
+    /** The user a bearer token speaks for; a deleted or deactivated account is refused. */
+    const currentUser = Effect.fn("Accounts.currentUser")(function* (
+      token: Redacted.Redacted<string>,
+    ): Effect.fn.Return<User, InvalidToken | InactiveUser> {
+      const userId = yield* tokens.verify(token)
+      const found = yield* users.findById(userId)
+      if (Option.isNone(found)) return yield* new InvalidToken()
+      if (!found.value.user.is_active) return yield* new InactiveUser()
+      return found.value.user
+    })
+
+    return { register, login, currentUser } as const
+  }),
+}) {}

@@ -1,0 +1,60 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Either, type Layer, Redacted, TestClock } from "effect"
+import { AccessTokens } from "../auth/AccessTokens.js"
+import { InvalidToken } from "../auth/errors.js"
+import { generateUserId } from "../users/User.js"
+
+/**
+ * The specification of AccessTokens. `foreign` is another issuer (another secret, say) whose
+ * tokens this one must refuse. Tokens must live less than a day; time is the test's Clock.
+ */
+export const accessTokensContract = (
+  name: string,
+  layer: Layer.Layer<AccessTokens, unknown>,
+  foreign: Layer.Layer<AccessTokens, unknown>,
+) =>
+  describe(`AccessTokens contract: ${name}`, () => {
+    const refused = (token: string) =>
+      Effect.gen(function* () {
+        const tokens = yield* AccessTokens
+        expect(yield* Effect.either(tokens.verify(Redacted.make(token)))).toEqual(Either.left(new InvalidToken()))
+      })
+
+    it.effect("verifies a token it issued as naming the same user", () =>
+      Effect.gen(function* () {
+        const tokens = yield* AccessTokens
+        const userId = yield* generateUserId
+        const issued = yield* tokens.issue(userId)
+        expect(issued.expiresIn).toBeGreaterThan(0)
+        expect(yield* tokens.verify(issued.token)).toEqual(userId)
+      }).pipe(Effect.provide(layer)),
+    )
+
+    it.effect("refuses its own token once it has expired", () =>
+      Effect.gen(function* () {
+        const tokens = yield* AccessTokens
+        const issued = yield* tokens.issue(yield* generateUserId)
+        yield* TestClock.adjust(`${issued.expiresIn + 1} seconds`)
+        expect(yield* Effect.either(tokens.verify(issued.token))).toEqual(Either.left(new InvalidToken()))
+      }).pipe(Effect.provide(layer)),
+    )
+
+    it.effect("refuses garbage, empty and tampered tokens", () =>
+      Effect.gen(function* () {
+        const tokens = yield* AccessTokens
+        const issued = Redacted.value((yield* tokens.issue(yield* generateUserId)).token)
+        const last = issued.at(-2) === "A" ? "B" : "A"
+        for (const token of ["", "garbage", "a.b.c", `${issued.slice(0, -2)}${last}${issued.slice(-1)}`, `${issued}x`]) {
+          yield* refused(token)
+        }
+      }).pipe(Effect.provide(layer)),
+    )
+
+    it.effect("refuses a token from another issuer", () =>
+      Effect.gen(function* () {
+        const userId = yield* generateUserId
+        const issued = yield* Effect.flatMap(AccessTokens, (t) => t.issue(userId)).pipe(Effect.provide(foreign))
+        yield* refused(Redacted.value(issued.token)).pipe(Effect.provide(layer))
+      }),
+    )
+  })

@@ -1,0 +1,4 @@
+export * from "./AccessTokensContract.js"
+export * from "./fixtures.js"
+export * from "./PasswordHasherContract.js"
+export * from "./UserRepositoryContract.js"

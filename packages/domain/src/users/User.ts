@@ -1,0 +1,69 @@
+import { Clock, Effect, Schema } from "effect"
+
+/** A user's id: a UUID v7, so ids sort by creation time and cannot be guessed. */
+export const UserId = Schema.UUID.pipe(Schema.brand("UserId"))
+export type UserId = typeof UserId.Type
+
+const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
+
+/** A fresh UUID v7: 48 bits of Clock time (so tests control it), 74 bits from the platform's CSPRNG. */
+export const generateUserId: Effect.Effect<UserId> = Effect.map(Clock.currentTimeMillis, (millis) => {
+  const bytes = new Uint8Array(16)
+  crypto.getRandomValues(bytes)
+  let time = millis
+  for (let i = 5; i >= 0; i--) {
+    bytes[i] = time % 256
+    time = Math.floor(time / 256)
+  }
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x70
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80
+  const h = hex(bytes)
+  return UserId.make(`${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`)
+})
+
+// The WHATWG "valid e-mail address" shape, with a dot required in the domain.
+const emailShape =
+  /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/
+
+/** An e-mail address, trimmed; kept as written, compared lower-cased. */
+export const Email = Schema.Trim.pipe(
+  Schema.maxLength(254, { message: () => "email must be at most 254 characters" }),
+  Schema.pattern(emailShape, { message: () => "email must be a valid e-mail address" }),
+  Schema.brand("Email"),
+).annotations({ identifier: "Email" })
+export type Email = typeof Email.Type
+
+/** A username: 3-100 of [A-Za-z0-9_.-], compared case-insensitively. */
+export const Username = Schema.String.pipe(
+  Schema.pattern(/^[A-Za-z0-9_.-]{3,100}$/, {
+    message: () => "username must be 3 to 100 characters of letters, digits, '_', '.' or '-'",
+  }),
+  Schema.brand("Username"),
+).annotations({ identifier: "Username" })
+export type Username = typeof Username.Type
+
+export const FullName = Schema.Trim.pipe(
+  Schema.maxLength(200, { message: () => "full_name must be at most 200 characters" }),
+)
+export const Bio = Schema.String.pipe(Schema.maxLength(1000, { message: () => "bio must be at most 1000 characters" }))
+export const AvatarUrl = Schema.Trim.pipe(
+  Schema.maxLength(2048, { message: () => "avatar_url must be at most 2048 characters" }),
+  Schema.pattern(/^https?:\/\/[^\s/?#]+[^\s]*$/i, { message: () => "avatar_url must be an http or https URL" }),
+)
+
+/** A user as every caller may see it: the password hash is not part of it. */
+export class User extends Schema.Class<User>("User")({
+  id: UserId,
+  email: Email,
+  username: Username,
+  full_name: Schema.NullOr(FullName),
+  bio: Schema.NullOr(Bio),
+  avatar_url: Schema.NullOr(AvatarUrl),
+  is_active: Schema.Boolean,
+  is_superuser: Schema.Boolean,
+  created_at: Schema.DateTimeUtc,
+  updated_at: Schema.DateTimeUtc,
+}) {}
+
+/** Two logins name the same account when they match lower-cased (emails and usernames alike). */
+export const normalizeLogin = (login: string): string => login.trim().toLowerCase()
