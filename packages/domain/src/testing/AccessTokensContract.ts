@@ -44,7 +44,13 @@ export const accessTokensContract = (
         const tokens = yield* AccessTokens
         const issued = Redacted.value((yield* tokens.issue(yield* generateUserId)).token)
         const last = issued.at(-2) === "A" ? "B" : "A"
-        for (const token of ["", "garbage", "a.b.c", `${issued.slice(0, -2)}${last}${issued.slice(-1)}`, `${issued}x`]) {
+        for (const token of [
+          "",
+          "garbage",
+          "a.b.c",
+          `${issued.slice(0, -2)}${last}${issued.slice(-1)}`,
+          `${issued}x`,
+        ]) {
           yield* refused(token)
         }
       }).pipe(Effect.provide(layer)),

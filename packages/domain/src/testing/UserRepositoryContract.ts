@@ -93,7 +93,9 @@ export const userRepositoryContract = (name: string, layer: Layer.Layer<UserRepo
       "lets exactly one of 20 concurrent registrations of one email succeed",
       Effect.gen(function* () {
         const repo = yield* UserRepository
-        const attempts = Array.from({ length: 20 }, (_, i) => aStoredUser({ email: i % 2 === 0 ? "race@example.com" : "Race@Example.COM" }))
+        const attempts = Array.from({ length: 20 }, (_, i) =>
+          aStoredUser({ email: i % 2 === 0 ? "race@example.com" : "Race@Example.COM" }),
+        )
         const results = yield* Effect.all(
           attempts.map((stored) => Effect.either(repo.insert(stored))),
           { concurrency: "unbounded" },

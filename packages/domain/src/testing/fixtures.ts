@@ -4,7 +4,8 @@ import { Email, User, UserId, Username } from "../users/User.js"
 import type { StoredUser } from "../users/UserRepository.js"
 
 let counter = 0
-const uniqueTag = (): string => `${Date.now().toString(36)}${(counter++).toString(36)}${Math.random().toString(36).slice(2, 6)}`
+const uniqueTag = (): string =>
+  `${Date.now().toString(36)}${(counter++).toString(36)}${Math.random().toString(36).slice(2, 6)}`
 
 export interface StoredUserOverrides {
   readonly id?: string
