@@ -1,0 +1,2 @@
+export * from "./PasswordHasher.js"
+export * from "./UserRepository.js"
