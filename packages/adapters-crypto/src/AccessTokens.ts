@@ -1,0 +1,80 @@
+import { createSecretKey } from "node:crypto"
+import { AccessTokens, InvalidToken, UserId } from "@userkit/domain"
+import { Clock, Duration, Effect, Layer, Redacted, Schema } from "effect"
+import { jwtVerify, SignJWT } from "jose"
+
+export interface JwtAccessTokensOptions {
+  /** HMAC key, at least 32 bytes of UTF-8 (RFC 7518 asks for a key as long as the hash). */
+  readonly secret: Redacted.Redacted<string>
+  readonly issuer: string
+  readonly audience: string
+  /** How long a token lives; rounded down to whole seconds, at least one. */
+  readonly ttl: Duration.DurationInput
+}
+
+export const MIN_SECRET_BYTES = 32
+// Checked before any parsing, so an oversized header cannot make us decode or hash megabytes.
+export const MAX_TOKEN_LENGTH = 4096
+
+const decodeUserId = Schema.decodeUnknown(UserId)
+
+/** HS256 access tokens via jose. Time comes from Clock, so TestClock drives issue and expiry. */
+export const makeJwtAccessTokens = (options: JwtAccessTokensOptions): Effect.Effect<AccessTokens["Type"]> =>
+  Effect.gen(function* () {
+    const secret = Buffer.from(Redacted.value(options.secret), "utf8")
+    if (secret.length < MIN_SECRET_BYTES) {
+      return yield* Effect.dieMessage(`SECRET_KEY must be at least ${MIN_SECRET_BYTES} bytes (UTF-8)`)
+    }
+    const ttlSeconds = Math.floor(Duration.toSeconds(options.ttl))
+    if (!Number.isFinite(ttlSeconds) || ttlSeconds < 1) {
+      return yield* Effect.dieMessage("access token ttl must be a finite duration of at least one second")
+    }
+    // Imported once: given raw bytes, jose would import the key through WebCrypto on every call.
+    const key = createSecretKey(secret)
+    const { issuer, audience } = options
+
+    const issue = Effect.fn("JwtAccessTokens.issue")(function* (userId: UserId) {
+      const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+      const token = yield* Effect.promise(() =>
+        new SignJWT({})
+          .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+          .setSubject(userId)
+          .setIssuer(issuer)
+          .setAudience(audience)
+          .setIssuedAt(now)
+          .setExpirationTime(now + ttlSeconds)
+          .sign(key),
+      )
+      return { token: Redacted.make(token), expiresIn: ttlSeconds }
+    })
+
+    // Every refusal is the same InvalidToken, carrying neither the token nor jose's reason.
+    const verify = Effect.fn("JwtAccessTokens.verify")(function* (token: Redacted.Redacted<string>) {
+      const jwt = Redacted.value(token)
+      if (jwt.length > MAX_TOKEN_LENGTH) return yield* new InvalidToken()
+      const now = yield* Clock.currentTimeMillis
+      const { payload } = yield* Effect.tryPromise({
+        try: () =>
+          jwtVerify(jwt, key, {
+            algorithms: ["HS256"],
+            issuer,
+            audience,
+            
+            currentDate: new Date(now),
+            // No leeway: tokens are checked by the instances that issued them, on NTP-synced clocks.
+            clockTolerance: 0,
+          }),
+        catch: () => new InvalidToken(),
+      })
+      return yield* decodeUserId(payload.sub).pipe(Effect.mapError(() => new InvalidToken()))
+    })
+
+    return AccessTokens.of({ issue, verify })
+  })
+
+export const JwtAccessTokens = {
+  make: makeJwtAccessTokens,
+  /** The domain's AccessTokens as HS256 JWTs; dies at build for a short secret or a ttl under 1s. */
+  layer: (options: JwtAccessTokensOptions): Layer.Layer<AccessTokens> =>
+    Layer.effect(AccessTokens, makeJwtAccessTokens(options)),
+} as const

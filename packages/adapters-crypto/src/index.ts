@@ -1,0 +1,2 @@
+export * from "./AccessTokens.js"
+export * from "./PasswordHasher.js"

@@ -1,0 +1,106 @@
+import { createSecretKey } from "node:crypto"
+import { describe, expect, it } from "@effect/vitest"
+import { AccessTokens, InvalidToken, UserId } from "@userkit/domain"
+import { accessTokensContract } from "@userkit/domain/testing"
+import { Cause, Effect, Either, Exit, Redacted, TestClock } from "effect"
+import { type JWTPayload, SignJWT } from "jose"
+import { JwtAccessTokens, type JwtAccessTokensOptions } from "../src/index.js"
+
+const secret = "test-secret-of-at-least-32-bytes-for-hs256"
+const options: JwtAccessTokensOptions = {
+  secret: Redacted.make(secret),
+  issuer: "userkit-test",
+  audience: "userkit-api",
+  ttl: "15 minutes",
+}
+const layer = JwtAccessTokens.layer(options)
+
+accessTokensContract(
+  "jwt HS256",
+  layer,
+  JwtAccessTokens.layer({ ...options, secret: Redacted.make("another-secret-of-at-least-32-bytes-long") }),
+)
+
+const userId = UserId.make("0190a5a0-0000-7000-8000-000000000001")
+// Valid claims while the TestClock stands at 0, as it does when each test starts.
+const claims: JWTPayload = { sub: userId, iss: options.issuer, aud: options.audience, iat: 0, exp: 900 }
+const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url")
+
+const signed = (payload: JWTPayload, alg = "HS256") =>
+  Effect.promise(() => new SignJWT(payload).setProtectedHeader({ alg }).sign(createSecretKey(Buffer.from(secret))))
+
+const verified = (token: string) =>
+  Effect.flatMap(AccessTokens, (tokens) => Effect.either(tokens.verify(Redacted.make(token))))
+
+const refused = Either.left(new InvalidToken())
+
+describe("JwtAccessTokens", () => {
+  it.layer(layer)((it) => {
+    // Without this, the refusals below could pass for a reason other than the one they name.
+    it.effect("accepts a token signed by hand with the secret and the expected claims", () =>
+      Effect.gen(function* () {
+        expect(yield* verified(yield* signed(claims))).toEqual(Either.right(userId))
+      }),
+    )
+
+    it.effect("accepts a token until the second it expires, with no leeway", () =>
+      Effect.gen(function* () {
+        const issued = yield* Effect.flatMap(AccessTokens, (tokens) => tokens.issue(userId))
+        expect(issued.expiresIn).toBe(900)
+        yield* TestClock.adjust("899 seconds")
+        expect(yield* verified(Redacted.value(issued.token))).toEqual(Either.right(userId))
+        yield* TestClock.adjust("1 second")
+        expect(yield* verified(Redacted.value(issued.token))).toEqual(refused)
+      }),
+    )
+
+    it.effect("refuses an unsigned token (alg: none) with valid claims", () =>
+      Effect.gen(function* () {
+        const token = `${base64url({ alg: "none", typ: "JWT" })}.${base64url(claims)}.`
+        expect(yield* verified(token)).toEqual(refused)
+      }),
+    )
+
+    it.effect("refuses a token for another audience or from another issuer, even signed with the secret", () =>
+      Effect.gen(function* () {
+        expect(yield* verified(yield* signed({ ...claims, aud: "another-api" }))).toEqual(refused)
+        expect(yield* verified(yield* signed({ ...claims, iss: "another-issuer" }))).toEqual(refused)
+      }),
+    )
+
+    it.effect("refuses a token signed with HS512 under the same secret", () =>
+      Effect.gen(function* () {
+        expect(yield* verified(yield* signed(claims, "HS512"))).toEqual(refused)
+      }),
+    )
+
+    it.effect("refuses a token whose subject is missing or not a user id", () =>
+      Effect.gen(function* () {
+        expect(yield* verified(yield* signed({ ...claims, sub: "admin" }))).toEqual(refused)
+        const { sub: _, ...withoutSub } = claims
+        expect(yield* verified(yield* signed(withoutSub))).toEqual(refused)
+      }),
+    )
+
+    it.effect("refuses a correctly signed token longer than 4096 characters", () =>
+      Effect.gen(function* () {
+        expect(yield* verified(yield* signed({ ...claims, padding: "x".repeat(4096) }))).toEqual(refused)
+      }),
+    )
+  })
+
+  it.effect("refuses to start with a secret shorter than 32 bytes, without echoing it", () =>
+    Effect.gen(function* () {
+      const short = "s".repeat(31)
+      const exit = yield* Effect.exit(
+        Effect.provide(AccessTokens, JwtAccessTokens.layer({ ...options, secret: Redacted.make(short) })),
+      )
+      expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
+      if (Exit.isFailure(exit)) {
+        const report = Cause.pretty(exit.cause)
+        expect(report).toContain("SECRET_KEY must be at least 32 bytes")
+        expect(report).not.toContain(short)
+      }
+    }),
+  )
+})
