@@ -59,7 +59,7 @@ export const makeJwtAccessTokens = (options: JwtAccessTokensOptions): Effect.Eff
             algorithms: ["HS256"],
             issuer,
             audience,
-            
+            requiredClaims: ["exp", "iat", "sub"],
             currentDate: new Date(now),
             // No leeway: tokens are checked by the instances that issued them, on NTP-synced clocks.
             clockTolerance: 0,

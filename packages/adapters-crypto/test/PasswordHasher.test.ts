@@ -1,14 +1,14 @@
 import { createHmac } from "node:crypto"
 import { describe, expect, it } from "@effect/vitest"
 import * as bcrypt from "@node-rs/bcrypt"
-import { BcryptPasswordHasher } from "../src/index.js"
 import { PasswordHasher } from "@userkit/domain"
 import { passwordHasherContract } from "@userkit/domain/testing"
-import { Cause, Effect, Exit, Redacted } from "effect"
+import { Cause, Effect, Exit, type Layer, Redacted } from "effect"
+import { BcryptPasswordHasher } from "../src/index.js"
 
 passwordHasherContract("bcrypt", BcryptPasswordHasher.layer({ cost: 4 }))
 
-const hashWith = (layer: ReturnType<typeof BcryptPasswordHasher.layer>, password: string) =>
+const hashWith = (layer: Layer.Layer<PasswordHasher>, password: string) =>
   Effect.flatMap(PasswordHasher, (hasher) => hasher.hash(Redacted.make(password))).pipe(Effect.provide(layer))
 
 describe("BcryptPasswordHasher", () => {
@@ -29,7 +29,10 @@ describe("BcryptPasswordHasher", () => {
   // Pins the stored format: a change here would lock every existing user out.
   it.effect("hashes the HMAC-SHA256 of the NFKC form, so stored hashes stay verifiable", () =>
     Effect.gen(function* () {
-      const hash = yield* hashWith(BcryptPasswordHasher.layer({ cost: 4 }), "\uff43\uff41\uff46\u00e9 \ufb01ne password")
+      const hash = yield* hashWith(
+        BcryptPasswordHasher.layer({ cost: 4 }),
+        "\uff43\uff41\uff46\u00e9 \ufb01ne password",
+      )
       const expected = createHmac("sha256", "userkit/bcrypt-sha256/v1").update("café fine password").digest("base64")
       expect(yield* Effect.promise(() => bcrypt.verify(expected, hash))).toBe(true)
       expect(yield* Effect.promise(() => bcrypt.verify("café fine password", hash))).toBe(false)
