@@ -1,0 +1,41 @@
+import type { Server } from "node:http"
+import { HttpServer } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { BcryptPasswordHasher, JwtAccessTokens } from "@userkit/adapters-crypto"
+import { HttpApp } from "@userkit/adapters-http"
+import { Accounts } from "@userkit/domain"
+import { Duration, Layer, type Redacted } from "effect"
+import type { AppConfig } from "./Config.js"
+import { storeLayer } from "./Store.js"
+
+/** Issuer and audience of access tokens: fixed, so every instance of a deployment agrees. */
+export const TOKEN_ISSUER = "userkit"
+export const TOKEN_AUDIENCE = "userkit-api"
+
+/** The domain wired to its adapters: store by config, bcrypt, HS256 tokens. */
+export const domainLayer = (config: AppConfig, secretKey: Redacted.Redacted<string>) =>
+  Accounts.Default.pipe(
+    Layer.provideMerge(
+      Layer.mergeAll(
+        storeLayer(config),
+        BcryptPasswordHasher.layer({ cost: config.bcryptCost }),
+        JwtAccessTokens.layer({
+          secret: secretKey,
+          issuer: TOKEN_ISSUER,
+          audience: TOKEN_AUDIENCE,
+          ttl: Duration.minutes(config.accessTokenMinutes),
+        }),
+      ),
+    ),
+  )
+
+/**
+ * The whole service. The store (engine, pool, migrations) is built before the server listens, so
+ * no request arrives while migrations run.
+ */
+export const appLayer = (config: AppConfig, secretKey: Redacted.Redacted<string>, server: () => Server) =>
+  HttpApp.layer({ maxBodyBytes: config.maxBodyBytes }).pipe(
+    HttpServer.withLogAddress,
+    Layer.provide(NodeHttpServer.layer(server, { port: config.port, host: config.host })),
+    Layer.provide(domainLayer(config, secretKey)),
+  )

@@ -1,0 +1,4 @@
+// placeholder until adapters-postgres lands
+export const storeLayer = (_: unknown) => {
+  throw new Error("not yet")
+}

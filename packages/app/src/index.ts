@@ -1,0 +1,5 @@
+export * from "./Config.js"
+export * from "./Live.js"
+export * from "./Logging.js"
+export * from "./SecretKey.js"
+export * from "./Store.js"

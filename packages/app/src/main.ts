@@ -1,0 +1,56 @@
+import { createServer } from "node:http"
+import { Cause, ConfigError, Effect, Exit, Layer } from "effect"
+import { AppConfig, describeConfigError } from "./Config.js"
+import { appLayer } from "./Live.js"
+import { loggerLayer } from "./Logging.js"
+import { resolveSecretKey } from "./SecretKey.js"
+
+// How long in-flight requests may take to finish after SIGTERM before connections are cut.
+const GRACE_MS = 10_000
+
+const server = createServer()
+
+const program = Effect.gen(function* () {
+  const config = yield* AppConfig
+  return yield* Effect.gen(function* () {
+    const secretKey = yield* resolveSecretKey(config)
+    if (config.store === "memory")
+      yield* Effect.logWarning("USERKIT_STORE=memory: nothing is persisted, every account is lost when the process stops")
+    yield* Layer.launch(appLayer(config, secretKey, () => server))
+  }).pipe(Effect.provide(loggerLayer(config)))
+})
+
+const fiber = Effect.runFork(program)
+
+fiber.addObserver((exit) => {
+  if (Exit.isSuccess(exit) || Exit.isInterrupted(exit)) process.exit(0)
+  const failure = Cause.failureOption(exit.cause)
+  const message =
+    failure._tag === "Some"
+      ? ConfigError.isConfigError(failure.value)
+        ? describeConfigError(failure.value)
+        : failure.value.message
+      : Cause.pretty(exit.cause)
+  process.stderr.write(`userkit could not start: ${message}\n`)
+  process.exit(1)
+})
+
+// A graceful stop: refuse new connections, let in-flight requests finish, then close the pool and
+// the embedded engine (the layer's finalizers) by interrupting the main fiber.
+const stop = () => {
+  process.off("SIGTERM", stop)
+  process.off("SIGINT", stop)
+  const finish = () => fiber.unsafeInterruptAsFork(fiber.id())
+  const idle = setInterval(() => server.closeIdleConnections(), 100)
+  const deadline = setTimeout(() => {
+    server.closeAllConnections()
+    finish()
+  }, GRACE_MS)
+  server.close(() => {
+    clearInterval(idle)
+    clearTimeout(deadline)
+    finish()
+  })
+}
+process.on("SIGTERM", stop)
+process.on("SIGINT", stop)

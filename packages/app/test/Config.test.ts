@@ -1,0 +1,68 @@
+import { describe, expect, it } from "@effect/vitest"
+import { ConfigProvider, Effect, Either, LogLevel, Option, Redacted } from "effect"
+import { AppConfig, describeConfigError } from "../src/Config.js"
+
+const load = (env: Record<string, string>) =>
+  AppConfig.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))), Effect.either)
+
+const refusal = (env: Record<string, string>) =>
+  Effect.map(load(env), (result) => (Either.isLeft(result) ? describeConfigError(result.left) : "accepted"))
+
+describe("configuration from the environment", () => {
+  it.effect("starts on the embedded engine with the documented defaults", () =>
+    Effect.gen(function* () {
+      const config = Either.getOrThrow(yield* load({}))
+      expect(config).toMatchObject({
+        port: 8000,
+        host: "127.0.0.1",
+        production: false,
+        store: "embedded",
+        dataDir: "./.data",
+        accessTokenMinutes: 30,
+        bcryptCost: 12,
+        logLevel: LogLevel.Info,
+        maxBodyBytes: 65536,
+      })
+      expect(Option.isNone(config.secretKey)).toBe(true)
+    }),
+  )
+
+  it.effect("chooses PostgreSQL when DATABASE_URL is set, and memory when asked", () =>
+    Effect.gen(function* () {
+      const postgres = Either.getOrThrow(yield* load({ DATABASE_URL: "postgres://u:p@db/userkit" }))
+      expect(postgres.store).toBe("postgres")
+      expect(Option.map(postgres.databaseUrl, Redacted.value)).toEqual(Option.some("postgres://u:p@db/userkit"))
+      expect(Either.getOrThrow(yield* load({ USERKIT_STORE: "memory" })).store).toBe("memory")
+      expect(Either.getOrThrow(yield* load({ NODE_ENV: "production" })).production).toBe(true)
+    }),
+  )
+
+  it.effect("refuses each bad value with a message naming the variable", () =>
+    Effect.gen(function* () {
+      const cases: ReadonlyArray<readonly [Record<string, string>, string]> = [
+        [{ PORT: "eighty" }, "PORT"],
+        [{ PORT: "70000" }, "PORT"],
+        [{ BCRYPT_COST: "3" }, "BCRYPT_COST"],
+        [{ BCRYPT_COST: "twelve" }, "BCRYPT_COST"],
+        [{ ACCESS_TOKEN_EXPIRE_MINUTES: "0" }, "ACCESS_TOKEN_EXPIRE_MINUTES"],
+        [{ LOG_LEVEL: "Loud" }, "LOG_LEVEL"],
+        [{ USERKIT_STORE: "redis" }, "USERKIT_STORE"],
+        [{ USERKIT_STORE: "postgres" }, "DATABASE_URL"],
+        [{ MAX_BODY_BYTES: "10" }, "MAX_BODY_BYTES"],
+      ]
+      for (const [env, variable] of cases) {
+        const message = yield* refusal(env)
+        expect(message).toContain("Invalid configuration")
+        expect(message).toContain(variable)
+      }
+    }),
+  )
+
+  it.effect("never shows the database URL in a refusal", () =>
+    Effect.gen(function* () {
+      const message = yield* refusal({ DATABASE_URL: "postgres://u:hunter2hunter2@db/x", PORT: "x" })
+      expect(message).toContain("PORT")
+      expect(message).not.toContain("hunter2")
+    }),
+  )
+})

@@ -1,0 +1,126 @@
+import { mkdtemp, rm } from "node:fs/promises"
+import { request as httpRequest } from "node:http"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { freshDatabase, testDatabaseUrl } from "./support/databases.js"
+import { get, postForm, postJson } from "./support/http.js"
+import { type ServerProcess, startServer } from "./support/serverProcess.js"
+
+interface Engine {
+  readonly name: string
+  readonly env: () => Promise<{ env: Record<string, string>; cleanup: () => Promise<void> }>
+}
+
+const embedded: Engine = {
+  name: "the embedded engine",
+  env: async () => {
+    const dir = await mkdtemp(join(tmpdir(), "userkit-e2e-"))
+    return { env: { DATA_DIR: dir }, cleanup: () => rm(dir, { recursive: true, force: true }) }
+  },
+}
+
+const postgres = (adminUrl: string): Engine => ({
+  name: "PostgreSQL",
+  env: async () => {
+    const dir = await mkdtemp(join(tmpdir(), "userkit-e2e-"))
+    const db = await freshDatabase(adminUrl)
+    return {
+      env: { DATA_DIR: dir, DATABASE_URL: db.url },
+      cleanup: async () => {
+        await db.drop()
+        await rm(dir, { recursive: true, force: true })
+      },
+    }
+  },
+})
+
+const engines = [embedded, ...(testDatabaseUrl === undefined ? [] : [postgres(testDatabaseUrl)])]
+
+describe.each(engines)("the server process on $name", (engine) => {
+  let env: Record<string, string>
+  let cleanup: () => Promise<void>
+  let server: ServerProcess
+  const password = "a long enough passphrase ü"
+
+  beforeAll(async () => {
+    ;({ env, cleanup } = await engine.env())
+    server = await startServer(env)
+  }, 120_000)
+
+  afterAll(async () => {
+    await server.stop("SIGKILL")
+    await cleanup()
+  })
+
+  it("registers, logs in by form and by JSON, answers me, and keeps the account across a restart", async () => {
+    const registered = await postJson(`${server.url}/api/v1/auth/register`, {
+      email: "Ada@Example.com",
+      username: "ada",
+      password,
+      full_name: "Ada Lovelace",
+    })
+    expect(registered.status).toBe(201)
+    expect(registered.json).toMatchObject({ email: "Ada@Example.com", username: "ada", is_active: true })
+
+    const byForm = await postForm(`${server.url}/api/v1/auth/login`, { username: "ada@example.com", password })
+    expect(byForm.status).toBe(200)
+    expect(byForm.json).toMatchObject({ token_type: "bearer", user: { id: registered.json.id } })
+    const byJson = await postJson(`${server.url}/api/v1/auth/login`, { username: "ADA", password })
+    expect(byJson.status).toBe(200)
+    const token = String(byJson.json.access_token)
+
+    const me = await get(`${server.url}/api/v1/auth/me`, token)
+    expect(me.status).toBe(200)
+    expect(me.json).toEqual(registered.json)
+
+    const duplicate = await postJson(`${server.url}/api/v1/auth/register`, {
+      email: "ada@EXAMPLE.com",
+      username: "someone",
+      password,
+    })
+    expect(duplicate.status).toBe(409)
+    expect(duplicate.contentType).toContain("application/problem+json")
+
+    expect(await server.stop("SIGTERM")).toBe(0)
+    // Nothing secret reached the logs: neither the password nor a token.
+    expect(server.output()).not.toContain(password)
+    expect(server.output()).not.toContain(token)
+    expect(server.output()).toMatch(/POST/)
+
+    server = await startServer(env)
+    const again = await postJson(`${server.url}/api/v1/auth/login`, { username: "ada", password })
+    expect(again.status).toBe(200)
+    expect((await get(`${server.url}/api/v1/auth/me`, token)).json).toEqual(registered.json)
+  }, 120_000)
+
+  it("answers /ready once the database is migrated", async () => {
+    const ready = await get(`${server.url}/ready`)
+    expect(ready.status).toBe(200)
+  })
+
+  it("finishes a request in flight when told to stop, then exits cleanly", async () => {
+    // The body arrives in two halves with SIGTERM between them: the request is truly in flight.
+    const body = JSON.stringify({ email: "late@example.com", username: "late", password })
+    const { status, exit } = await new Promise<{ status: number; exit: Promise<number | null> }>((resolve, reject) => {
+      let exit: Promise<number | null> = Promise.resolve(null)
+      const request = httpRequest(`${server.url}/api/v1/auth/register`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+      })
+      request.on("response", (response) => {
+        response.resume()
+        resolve({ status: response.statusCode ?? 0, exit })
+      })
+      request.on("error", reject)
+      request.write(body.slice(0, 10))
+      setTimeout(() => {
+        exit = server.stop("SIGTERM")
+        setTimeout(() => request.end(body.slice(10)), 300)
+      }, 200)
+    })
+    expect(status).toBe(201)
+    expect(await exit).toBe(0)
+    await expect(fetch(`${server.url}/health`)).rejects.toThrow()
+  }, 60_000)
+})
