@@ -1,0 +1,20 @@
+import { expect, it } from "@effect/vitest"
+import { Accounts, Registration } from "@userkit/domain"
+import { Effect, Layer, Schema } from "effect"
+import { MemoryAdapters } from "../src/index.js"
+
+it.effect("MemoryAdapters - run the whole domain with nothing else, fresh on each build", () =>
+  Effect.gen(function* () {
+    const domain = Accounts.Default.pipe(Layer.provide(MemoryAdapters.layer))
+    const input = Schema.decodeUnknownSync(Registration)({
+      email: "a@example.com",
+      username: "abc",
+      password: "12345678",
+    })
+    const register = Effect.flatMap(Accounts, (accounts) => accounts.register(input))
+    yield* register.pipe(Effect.provide(domain))
+    // A second build is a new, empty store: the same registration succeeds again.
+    const again = yield* register.pipe(Effect.provide(domain))
+    expect(again.email).toBe("a@example.com")
+  }),
+)

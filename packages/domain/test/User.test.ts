@@ -1,0 +1,67 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Either, Schema, TestClock } from "effect"
+import { Email, generateUserId, Registration, Username } from "../src/index.js"
+
+const decodes =
+  <A, I>(schema: Schema.Schema<A, I>) =>
+  (value: unknown) =>
+    Either.isRight(Schema.decodeUnknownEither(schema)(value))
+
+describe("user fields", () => {
+  it("email - accepts RFC-shaped addresses, trimmed, and refuses the rest", () => {
+    expect(Schema.decodeUnknownSync(Email)("  Ada.Lovelace+tag@Example.co.uk ")).toBe("Ada.Lovelace+tag@Example.co.uk")
+    for (const bad of ["", "ada", "ada@", "@example.com", "ada@example", "a da@example.com", "ada@@example.com", 42]) {
+      expect(decodes(Email)(bad)).toBe(false)
+    }
+    expect(decodes(Email)(`${"a".repeat(250)}@example.com`)).toBe(false)
+  })
+
+  it("username - 3 to 100 of letters, digits, '_', '.', '-'", () => {
+    for (const good of ["ada", "A.b-c_9", "x".repeat(100)]) expect(decodes(Username)(good)).toBe(true)
+    for (const bad of ["ab", "x".repeat(101), "ada lovelace", "ada@home", "émile", ""])
+      expect(decodes(Username)(bad)).toBe(false)
+  })
+
+  it.effect("ids - UUID v7, ordered by the clock's time", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(Date.parse("2026-01-01T00:00:00Z"))
+      const first = yield* generateUserId
+      yield* TestClock.adjust("1 millis")
+      const second = yield* generateUserId
+      expect(first).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+      expect(first < second).toBe(true)
+      expect(first.replaceAll("-", "").slice(0, 12)).toBe(
+        Date.parse("2026-01-01T00:00:00Z").toString(16).padStart(12, "0"),
+      )
+    }),
+  )
+})
+
+describe("registration input", () => {
+  const base = { email: "ada@example.com", username: "ada", password: "12345678" }
+
+  it("counts password length in characters, not UTF-16 units or bytes", () => {
+    expect(decodes(Registration)({ ...base, password: "😀".repeat(8) })).toBe(true)
+    expect(decodes(Registration)({ ...base, password: "😀".repeat(7) })).toBe(false)
+    expect(decodes(Registration)({ ...base, password: "é".repeat(128) })).toBe(true)
+    expect(decodes(Registration)({ ...base, password: "é".repeat(129) })).toBe(false)
+  })
+
+  it("says which field is wrong without ever echoing the password", () => {
+    const result = Schema.decodeUnknownEither(Registration)({ ...base, password: "hunter2" })
+    expect(Either.isLeft(result)).toBe(true)
+    const message = String(Either.getLeft(result))
+    expect(message).toContain("password must be at least 8 characters")
+    expect(message).not.toContain("hunter2")
+  })
+
+  it("refuses fields it does not know, such as a privilege", () => {
+    expect(decodes(Registration)({ ...base, is_superuser: true })).toBe(false)
+  })
+
+  it("keeps the password redacted once decoded", () => {
+    const decoded = Schema.decodeUnknownSync(Registration)(base)
+    expect(String(decoded.password)).not.toContain("12345678")
+    expect(JSON.stringify(decoded)).not.toContain("12345678")
+  })
+})
