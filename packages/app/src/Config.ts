@@ -18,7 +18,10 @@ export interface AppConfig {
 
 const integerIn = (name: string, min: number, max: number, fallback: number) =>
   Config.integer(name).pipe(
-    Config.validate({ message: `must be a whole number from ${min} to ${max}`, validation: (n) => n >= min && n <= max }),
+    Config.validate({
+      message: `must be a whole number from ${min} to ${max}`,
+      validation: (n) => n >= min && n <= max,
+    }),
     Config.withDefault(fallback),
   )
 

@@ -42,7 +42,9 @@ export const resolveSecretKey = (config: AppConfig) =>
       onSome: Effect.succeed,
       onNone: () =>
         config.production
-          ? new StartupError({ reason: `SECRET_KEY is required when NODE_ENV=production (at least ${MIN_BYTES} bytes)` })
+          ? new StartupError({
+              reason: `SECRET_KEY is required when NODE_ENV=production (at least ${MIN_BYTES} bytes)`,
+            })
           : keptKey(config.dataDir),
     })
     if (byteLength(key) < MIN_BYTES)

@@ -15,7 +15,9 @@ const program = Effect.gen(function* () {
   return yield* Effect.gen(function* () {
     const secretKey = yield* resolveSecretKey(config)
     if (config.store === "memory")
-      yield* Effect.logWarning("USERKIT_STORE=memory: nothing is persisted, every account is lost when the process stops")
+      yield* Effect.logWarning(
+        "USERKIT_STORE=memory: nothing is persisted, every account is lost when the process stops",
+      )
     yield* Layer.launch(appLayer(config, secretKey, () => server))
   }).pipe(Effect.provide(loggerLayer(config)))
 })

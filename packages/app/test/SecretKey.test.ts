@@ -29,7 +29,10 @@ describe("the token signing key", () => {
 
   it.effect("refuses a short SECRET_KEY, in production and out of it, without showing it", () =>
     Effect.gen(function* () {
-      for (const env of [{ SECRET_KEY: "short-secret-value" }, { SECRET_KEY: "short-secret-value", NODE_ENV: "production" }]) {
+      for (const env of [
+        { SECRET_KEY: "short-secret-value" },
+        { SECRET_KEY: "short-secret-value", NODE_ENV: "production" },
+      ]) {
         const result = yield* withEnv(env)
         expect(Either.isLeft(result) && result.left instanceof StartupError).toBe(true)
         expect(String(Either.getLeft(result))).toContain("at least 32 bytes")

@@ -16,7 +16,13 @@ const answer = async (response: Response): Promise<Answer> => {
 }
 
 export const postJson = async (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  answer(await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) }))
+  answer(
+    await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify(body),
+    }),
+  )
 
 export const postForm = async (url: string, fields: Record<string, string>) =>
   answer(await fetch(url, { method: "POST", body: new URLSearchParams(fields) }))
