@@ -1,0 +1,6 @@
+export * from "./EmbeddedEngine.js"
+export * from "./Migrator.js"
+export * from "./migrations/index.js"
+export * from "./Postgres.js"
+export * from "./Readiness.js"
+export * from "./UserRepository.js"

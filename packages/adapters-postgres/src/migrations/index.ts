@@ -1,0 +1,7 @@
+import { createUsers } from "./0001_create_users.js"
+import type { Migration } from "./Migration.js"
+
+export * from "./Migration.js"
+
+/** Every migration of the users store, in version order. Append; never edit a released one. */
+export const migrations: ReadonlyArray<Migration> = [createUsers]

@@ -1,0 +1,44 @@
+import { describe, expect, it } from "@effect/vitest"
+import { UserRepository } from "@userkit/domain"
+import { aStoredUser, userRepositoryContract } from "@userkit/domain/testing"
+import { Cause, Effect, Exit } from "effect"
+import {
+  embeddedTestDatabase,
+  hasTestDatabase,
+  postgresTestDatabase,
+  repositoryOn,
+  testDatabaseUrl,
+} from "./support/TestDatabase.js"
+
+/** Every string a logger could print from `value`: own properties, causes and all. */
+const everyStringIn = (value: unknown, seen = new Set<unknown>()): string => {
+  if (typeof value === "string") return value
+  if (typeof value !== "object" || value === null || seen.has(value)) return ""
+  seen.add(value)
+  return Object.getOwnPropertyNames(value)
+    .map((key) => everyStringIn(Reflect.get(value, key), seen))
+    .join("\n")
+}
+
+const embedded = repositoryOn(embeddedTestDatabase())
+
+userRepositoryContract("embedded engine (PGlite)", embedded)
+
+describe.runIf(hasTestDatabase)("on a PostgreSQL server (TEST_DATABASE_URL)", () => {
+  userRepositoryContract("PostgreSQL", repositoryOn(postgresTestDatabase(testDatabaseUrl)))
+})
+
+describe("PgUserRepository", () => {
+  it.live("a row the database refuses for another reason is a defect that quotes none of the row", () =>
+    Effect.gen(function* () {
+      const repo = yield* UserRepository
+      const stored = aStoredUser({ passwordHash: "" })
+      const exit = yield* Effect.exit(repo.insert(stored))
+      if (Exit.isSuccess(exit)) return expect.fail("the insert succeeded")
+      expect(Cause.isDie(exit.cause)).toBe(true)
+      const defect = everyStringIn(Cause.squash(exit.cause))
+      expect(defect).toContain("users_password_hash_check")
+      expect(defect).not.toContain(stored.user.email)
+    }).pipe(Effect.provide(embedded)),
+  )
+})

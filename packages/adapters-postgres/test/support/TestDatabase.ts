@@ -1,0 +1,59 @@
+import { SqlClient, type SqlError } from "@effect/sql"
+import type { PgClient } from "@effect/sql-pg"
+import { afterAll, beforeAll } from "@effect/vitest"
+import { Context, Effect, Layer, ManagedRuntime, type Scope } from "effect"
+import { EmbeddedEngine, Migrator, PgUserRepository, postgresLayer } from "../../src/index.js"
+
+/** A real PostgreSQL server for the tests that need one; CI always sets it. */
+export const testDatabaseUrl = process.env.TEST_DATABASE_URL ?? ""
+export const hasTestDatabase = testDatabaseUrl !== ""
+
+/** A database connection whose every build starts from an empty database. */
+export type TestDatabase = Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, SqlError.SqlError>
+
+/**
+ * One in-memory embedded engine for the whole test file (starting PGlite costs seconds), wiped
+ * (schema `public` dropped and recreated) each time the returned layer is built.
+ */
+export const embeddedTestDatabase = (): TestDatabase => {
+  const engine = ManagedRuntime.make(EmbeddedEngine.layer({ maxConnections: 4 }))
+  beforeAll(() => engine.runtime())
+  afterAll(() => engine.dispose())
+  return Layer.effectContext(
+    Effect.gen(function* () {
+      const { context } = yield* engine
+      const sql = Context.get(context, SqlClient.SqlClient)
+      yield* sql.unsafe("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+      return context
+    }),
+  )
+}
+
+/** A schema of its own on the test server, dropped with the scope; returns a URL that selects it. */
+export const freshSchema = (url: string): Effect.Effect<string, SqlError.SqlError, Scope.Scope> =>
+  Effect.gen(function* () {
+    const admin = Context.get(yield* Layer.build(postgresLayer({ url, maxConnections: 1 })), SqlClient.SqlClient)
+    const schema = `userkit_test_${crypto.randomUUID().replaceAll("-", "")}`
+    yield* Effect.acquireRelease(admin.unsafe(`CREATE SCHEMA ${schema}`), () =>
+      Effect.orDie(admin.unsafe(`DROP SCHEMA ${schema} CASCADE`)),
+    )
+    // pg sends `options` in the startup message, so every pooled connection uses the schema.
+    const selected = new URL(url)
+    selected.searchParams.set("options", `-c search_path=${schema}`)
+    return selected.toString()
+  })
+
+/** The test server, in a fresh schema for each build. */
+export const postgresTestDatabase = (url: string): TestDatabase =>
+  Layer.unwrapScoped(Effect.map(freshSchema(url), (schemaUrl) => postgresLayer({ url: schemaUrl, maxConnections: 8 })))
+
+/** `database` with every migration applied, and the Migrator. */
+export const migrated = (database: TestDatabase) =>
+  Layer.effectDiscard(Effect.flatMap(Migrator, (migrator) => migrator.up)).pipe(
+    Layer.provideMerge(Migrator.layer),
+    Layer.provideMerge(database),
+  )
+
+/** The repository under test on a migrated, empty `database`. */
+export const repositoryOn = (database: TestDatabase) =>
+  PgUserRepository.layer.pipe(Layer.provideMerge(migrated(database)))
