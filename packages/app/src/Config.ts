@@ -1,13 +1,17 @@
-import { Config, ConfigError, Either, LogLevel, type Option, type Redacted } from "effect"
+import { join } from "node:path"
+import { Config, ConfigError, Either, LogLevel, Option, type Redacted } from "effect"
 
-export type StoreKind = "memory" | "postgres" | "embedded"
+/** Where users live: chosen by USERKIT_STORE, else by whether DATABASE_URL is set. */
+export type StoreChoice =
+  | { readonly kind: "memory" }
+  | { readonly kind: "postgres"; readonly url: Redacted.Redacted<string> }
+  | { readonly kind: "embedded"; readonly dataDir: string }
 
 export interface AppConfig {
   readonly port: number
   readonly host: string
   readonly production: boolean
-  readonly store: StoreKind
-  readonly databaseUrl: Option.Option<Redacted.Redacted<string>>
+  readonly store: StoreChoice
   readonly dataDir: string
   readonly secretKey: Option.Option<Redacted.Redacted<string>>
   readonly accessTokenMinutes: number
@@ -42,12 +46,20 @@ export const AppConfig: Config.Config<AppConfig> = Config.all({
   logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
   maxBodyBytes: integerIn("MAX_BODY_BYTES", 1024, 16 * 1024 * 1024, 64 * 1024),
 }).pipe(
-  Config.mapOrFail(({ storeChoice, ...config }) => {
-    const store: StoreKind =
-      storeChoice._tag === "Some" ? storeChoice.value : config.databaseUrl._tag === "Some" ? "postgres" : "embedded"
-    if (store === "postgres" && config.databaseUrl._tag === "None")
-      return Either.left(ConfigError.MissingData(["DATABASE_URL"], "USERKIT_STORE=postgres needs DATABASE_URL"))
-    return Either.right({ ...config, store })
+  Config.mapOrFail(({ storeChoice, databaseUrl, ...config }): Either.Either<AppConfig, ConfigError.ConfigError> => {
+    const kind = Option.getOrElse(storeChoice, () => (Option.isSome(databaseUrl) ? "postgres" : "embedded"))
+    switch (kind) {
+      case "memory":
+        return Either.right({ ...config, store: { kind } })
+      case "embedded":
+        return Either.right({ ...config, store: { kind, dataDir: join(config.dataDir, "pgdata") } })
+      case "postgres":
+        return Option.match(databaseUrl, {
+          onNone: () =>
+            Either.left(ConfigError.MissingData(["DATABASE_URL"], "USERKIT_STORE=postgres needs DATABASE_URL")),
+          onSome: (url) => Either.right({ ...config, store: { kind, url } }),
+        })
+    }
   }),
 )
 

@@ -17,7 +17,7 @@ export const domainLayer = (config: AppConfig, secretKey: Redacted.Redacted<stri
   Accounts.Default.pipe(
     Layer.provideMerge(
       Layer.mergeAll(
-        storeLayer(config),
+        storeLayer(config.store),
         BcryptPasswordHasher.layer({ cost: config.bcryptCost }),
         JwtAccessTokens.layer({
           secret: secretKey,

@@ -1,4 +1,54 @@
-// placeholder until adapters-postgres lands
-export const storeLayer = (_: unknown) => {
-  throw new Error("not yet")
+import type { SqlClient, SqlError } from "@effect/sql"
+import type { PgClient } from "@effect/sql-pg"
+import { NotReady, ReadinessCheck } from "@userkit/adapters-http"
+import { MemoryUserRepository } from "@userkit/adapters-memory"
+import { checkReadiness, EmbeddedEngine, Migrator, PgUserRepository, postgresLayer } from "@userkit/adapters-postgres"
+import { Effect, Layer } from "effect"
+import type { StoreChoice } from "./Config.js"
+
+const alwaysReady = Layer.succeed(ReadinessCheck, ReadinessCheck.of({ check: Effect.void }))
+
+const readinessOfDatabase = Layer.effect(
+  ReadinessCheck,
+  Effect.map(Effect.context<SqlClient.SqlClient | Migrator>(), (context) =>
+    ReadinessCheck.of({
+      check: checkReadiness().pipe(
+        Effect.provide(context),
+        Effect.flatMap((readiness) =>
+          readiness.ready
+            ? Effect.void
+            : new NotReady({
+                reason: readiness.database ? "database migrations are not current" : "database unreachable",
+              }),
+        ),
+      ),
+    }),
+  ),
+)
+
+// Migrations run while the layer builds, before the HTTP server opens its port.
+const migrateAtStart = Layer.effectDiscard(
+  Effect.gen(function* () {
+    const applied = yield* (yield* Migrator).up
+    if (applied.length > 0) yield* Effect.logInfo(`applied migrations: ${applied.map((m) => m.name).join(", ")}`)
+  }),
+)
+
+const sqlStore = (client: Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, SqlError.SqlError>) =>
+  Layer.mergeAll(PgUserRepository.layer, readinessOfDatabase).pipe(
+    Layer.provideMerge(migrateAtStart),
+    Layer.provideMerge(Migrator.layer),
+    Layer.provide(client),
+  )
+
+/** The store chosen by configuration: memory, a PostgreSQL server, or the embedded engine under DATA_DIR. */
+export const storeLayer = (store: StoreChoice) => {
+  switch (store.kind) {
+    case "memory":
+      return Layer.merge(MemoryUserRepository.layer, alwaysReady)
+    case "postgres":
+      return sqlStore(postgresLayer({ url: store.url }))
+    case "embedded":
+      return sqlStore(EmbeddedEngine.layer({ dataDir: store.dataDir }))
+  }
 }

@@ -14,7 +14,7 @@ const program = Effect.gen(function* () {
   const config = yield* AppConfig
   return yield* Effect.gen(function* () {
     const secretKey = yield* resolveSecretKey(config)
-    if (config.store === "memory")
+    if (config.store.kind === "memory")
       yield* Effect.logWarning(
         "USERKIT_STORE=memory: nothing is persisted, every account is lost when the process stops",
       )

@@ -16,7 +16,7 @@ describe("configuration from the environment", () => {
         port: 8000,
         host: "127.0.0.1",
         production: false,
-        store: "embedded",
+        store: { kind: "embedded", dataDir: ".data/pgdata" },
         dataDir: "./.data",
         accessTokenMinutes: 30,
         bcryptCost: 12,
@@ -30,9 +30,12 @@ describe("configuration from the environment", () => {
   it.effect("chooses PostgreSQL when DATABASE_URL is set, and memory when asked", () =>
     Effect.gen(function* () {
       const postgres = Either.getOrThrow(yield* load({ DATABASE_URL: "postgres://u:p@db/userkit" }))
-      expect(postgres.store).toBe("postgres")
-      expect(Option.map(postgres.databaseUrl, Redacted.value)).toEqual(Option.some("postgres://u:p@db/userkit"))
-      expect(Either.getOrThrow(yield* load({ USERKIT_STORE: "memory" })).store).toBe("memory")
+      expect(postgres.store.kind === "postgres" && Redacted.value(postgres.store.url)).toBe("postgres://u:p@db/userkit")
+      expect(Either.getOrThrow(yield* load({ USERKIT_STORE: "memory" })).store).toEqual({ kind: "memory" })
+      const forced = Either.getOrThrow(
+        yield* load({ USERKIT_STORE: "embedded", DATABASE_URL: "postgres://x/y", DATA_DIR: "/srv" }),
+      )
+      expect(forced.store).toEqual({ kind: "embedded", dataDir: "/srv/pgdata" })
       expect(Either.getOrThrow(yield* load({ NODE_ENV: "production" })).production).toBe(true)
     }),
   )
