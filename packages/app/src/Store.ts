@@ -6,8 +6,6 @@ import { checkReadiness, EmbeddedEngine, Migrator, PgUserRepository, postgresLay
 import { Effect, Layer } from "effect"
 import type { StoreChoice } from "./Config.js"
 
-const alwaysReady = Layer.succeed(ReadinessCheck, ReadinessCheck.of({ check: Effect.void }))
-
 const readinessOfDatabase = Layer.effect(
   ReadinessCheck,
   Effect.map(Effect.context<SqlClient.SqlClient | Migrator>(), (context) =>
@@ -45,7 +43,7 @@ const sqlStore = (client: Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, S
 export const storeLayer = (store: StoreChoice) => {
   switch (store.kind) {
     case "memory":
-      return Layer.merge(MemoryUserRepository.layer, alwaysReady)
+      return Layer.merge(MemoryUserRepository.layer, ReadinessCheck.alwaysReady)
     case "postgres":
       return sqlStore(postgresLayer({ url: store.url }))
     case "embedded":

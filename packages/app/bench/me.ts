@@ -1,0 +1,76 @@
+import { mkdtemp } from "node:fs/promises"
+import { availableParallelism, tmpdir } from "node:os"
+import { join } from "node:path"
+import { signIn } from "./api.js"
+import { parseOptions } from "./args.js"
+import { createDatabase } from "./database.js"
+import { type LoadResult, runLoad } from "./load.js"
+import { profilerClock, reportProfile } from "./profile.js"
+import { type RunningServer, startServer } from "./server.js"
+
+const TARGET_RPS = 2_000
+const MAX_NOT_OK = 0.001
+
+const ms = (value: number) => `${value} ms`
+
+const report = (result: LoadResult, connections: number) => {
+  const notOk = result.total - result.ok200 + result.errors
+  const attempts = result.total + result.errors
+  const codes = Object.entries(result.statusCodes).map(([code, count]) => `${code}: ${count}`)
+  console.log(`\nresults (${connections} connections, ${result.seconds} s measured):`)
+  console.log(`  requests/s (mean)   ${result.requestsPerSecond.toFixed(0)}`)
+  console.log(`  latency p50         ${ms(result.latency.p50)}`)
+  console.log(`  latency p90         ${ms(result.latency.p90)}`)
+  console.log(`  latency p99         ${ms(result.latency.p99)}`)
+  console.log(`  latency max         ${ms(result.latency.max)} (autocannon records whole milliseconds)`)
+  console.log(`  total requests      ${result.total} (status ${codes.join(", ") || "none"})`)
+  console.log(`  non-2xx             ${result.non2xx}`)
+  console.log(`  errors              ${result.errors} (timeouts ${result.timeouts})`)
+  const verdict = result.requestsPerSecond >= TARGET_RPS ? "met" : "NOT met"
+  console.log(`  target              >= ${TARGET_RPS} req/s on this ${availableParallelism()}-core machine: ${verdict}`)
+  if (attempts === 0 || notOk / attempts > MAX_NOT_OK)
+    throw new Error(`${notOk} of ${attempts} requests were not 200 (more than ${MAX_NOT_OK * 100}%)`)
+}
+
+/** `pnpm bench me`: GET /api/v1/auth/me (JWT verify + one user lookup by id) under load. */
+export const benchMe = async (args: ReadonlyArray<string>, signal: AbortSignal) => {
+  const options = parseOptions(args)
+  console.log("bench me: GET /api/v1/auth/me with a bearer token")
+  console.log(`  node ${process.version}; server: node --import tsx src/main.ts, NODE_ENV=production, BCRYPT_COST=10`)
+  console.log("  LOG_LEVEL=Warning: at Info, the per-request log lines would dominate what is measured")
+  console.log(
+    `  the load generator (autocannon, separate process) and the server share ${availableParallelism()} cores`,
+  )
+  const database = await createDatabase()
+  console.log(`  database: ${database.name} on the local PostgreSQL (dropped at the end)`)
+  let failure: unknown
+  const window = { from: 0, to: 0 }
+  try {
+    const profileDir = options.profile ? await mkdtemp(join(tmpdir(), "userkit-bench-profile-")) : undefined
+    const server: RunningServer = await startServer({ databaseUrl: database.url, cpuProfileDir: profileDir }, signal)
+    try {
+      console.log(`  server: ${server.baseUrl}${profileDir === undefined ? "" : " (with --cpu-prof)"}`)
+      const token = await signIn(server.baseUrl)
+      const load = { url: `${server.baseUrl}/api/v1/auth/me`, headers: { authorization: `Bearer ${token}` } }
+      window.from = profilerClock()
+      const warm = await runLoad({ ...load, connections: options.connections, seconds: options.warmup }, signal)
+      console.log(`  warm-up: ${options.warmup} s, ${warm.requestsPerSecond.toFixed(0)} req/s (not counted)`)
+      report(
+        await runLoad({ ...load, connections: options.connections, seconds: options.duration }, signal),
+        options.connections,
+      )
+    } finally {
+      const code = await server.stop()
+      if (code !== 0) failure = new Error(`the server exited with code ${code} on SIGTERM`)
+    }
+    if (failure === undefined && profileDir !== undefined) await reportProfile(profileDir, window)
+  } catch (error) {
+    failure = error
+  } finally {
+    await database.drop().catch((error: unknown) => {
+      console.error(`could not drop database ${database.name}: ${String(error)}`)
+      failure ??= error
+    })
+  }
+  if (failure !== undefined) throw failure
+}

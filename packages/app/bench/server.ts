@@ -1,0 +1,100 @@
+import { spawn } from "node:child_process"
+import { randomBytes } from "node:crypto"
+import { createServer } from "node:net"
+import { setTimeout as sleep } from "node:timers/promises"
+import { fileURLToPath } from "node:url"
+
+/** packages/app: the server runs from here, exactly as `pnpm start` runs it. */
+export const appDir = fileURLToPath(new URL("..", import.meta.url))
+
+const STARTUP_MS = 60_000
+const STOP_MS = 20_000
+const ECHO_LINES = 20
+
+export interface ServerOptions {
+  readonly databaseUrl: string
+  /** When set, the server runs with --cpu-prof and writes its profile here on exit. */
+  readonly cpuProfileDir: string | undefined
+}
+
+export interface RunningServer {
+  readonly baseUrl: string
+  /** SIGTERM, wait for the exit (SIGKILL after 20 s); resolves to the exit code, or null if killed. */
+  readonly stop: () => Promise<number | null>
+}
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const probe = createServer()
+    probe.once("error", reject)
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      probe.close(() => (port > 0 ? resolve(port) : reject(new Error("could not find a free port"))))
+    })
+  })
+
+const healthy = async (baseUrl: string) => {
+  try {
+    const response = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(2_000) })
+    await response.arrayBuffer()
+    return response.status === 200
+  } catch {
+    return false
+  }
+}
+
+/** Starts one server process on a free port of 127.0.0.1 and waits until GET /health answers 200. */
+export const startServer = async (options: ServerOptions, signal: AbortSignal): Promise<RunningServer> => {
+  const port = await freePort()
+  const profiling = options.cpuProfileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`]
+  const child = spawn(process.execPath, [...profiling, "--import", "tsx", "src/main.ts"], {
+    cwd: appDir,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      NODE_ENV: "production",
+      SECRET_KEY: randomBytes(48).toString("base64"),
+      DATABASE_URL: options.databaseUrl,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "Warning",
+      BCRYPT_COST: "10",
+    },
+  })
+  // Echo what the server says (warnings and errors only, at LOG_LEVEL=Warning), a bounded number of lines.
+  let echoed = 0
+  const echo = (chunk: Buffer) => {
+    for (const line of chunk.toString().split("\n")) {
+      if (line.trim() === "" || echoed > ECHO_LINES) continue
+      echoed += 1
+      process.stderr.write(echoed > ECHO_LINES ? "  [server] (further output not shown)\n" : `  [server] ${line}\n`)
+    }
+  }
+  child.stdout.on("data", echo)
+  child.stderr.on("data", echo)
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
+
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode
+    child.kill("SIGTERM")
+    const timer = setTimeout(() => child.kill("SIGKILL"), STOP_MS)
+    const code = await exited
+    clearTimeout(timer)
+    return code
+  }
+
+  const baseUrl = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + STARTUP_MS
+  while (!(await healthy(baseUrl))) {
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`the server exited during startup (code ${child.exitCode ?? child.signalCode})`)
+    if (signal.aborted || Date.now() > deadline) {
+      await stop()
+      throw signal.aborted ? signal.reason : new Error(`GET /health did not answer 200 within ${STARTUP_MS / 1000} s`)
+    }
+    await sleep(200)
+  }
+  return { baseUrl, stop }
+}
