@@ -1,0 +1,35 @@
+import { HttpApiBuilder, HttpApp, HttpServerResponse } from "@effect/platform"
+import { Accounts } from "@userkit/domain"
+import { Effect, Layer } from "effect"
+import { Api } from "../Api.js"
+import type { AccessToken } from "../AuthApi.js"
+import { AuthenticationLive, CurrentUser } from "../Authentication.js"
+import { toProblem } from "../DomainProblems.js"
+
+// RFC 6749 §5.1: a response carrying a token must not be cached.
+const noStore = HttpApp.appendPreResponseHandler((_request, response) =>
+  Effect.succeed(HttpServerResponse.setHeader(response, "cache-control", "no-store")),
+)
+
+export const AuthHandlers = HttpApiBuilder.group(Api, "auth", (handlers) =>
+  Effect.gen(function* () {
+    const accounts = yield* Accounts
+    return handlers
+      .handle("register", ({ payload }) => accounts.register(payload).pipe(Effect.mapError((e) => toProblem(e))))
+      .handle("login", ({ payload }) =>
+        accounts.login(payload).pipe(
+          Effect.mapError((e) => toProblem(e)),
+          Effect.map(
+            (session): AccessToken => ({
+              access_token: session.accessToken,
+              token_type: "bearer",
+              expires_in: session.expiresIn,
+              user: session.user,
+            }),
+          ),
+          Effect.zipLeft(noStore),
+        ),
+      )
+      .handle("me", () => CurrentUser)
+  }),
+).pipe(Layer.provide(AuthenticationLive))

@@ -1,0 +1,101 @@
+import { type HttpApp, HttpServerRequest } from "@effect/platform"
+import { Effect, Option, Stream } from "effect"
+import { BadRequest, ContentTooLarge, problem, UnsupportedMediaType } from "../Problem.js"
+
+// Methods whose bodies the API reads; any other body is left to the server to discard.
+const methodsWithBody: ReadonlySet<string> = new Set(["POST", "PUT", "PATCH", "DELETE"])
+const supportedMediaTypes: ReadonlySet<string> = new Set(["application/json", "application/x-www-form-urlencoded"])
+/** Deeper JSON is refused before it is parsed: decoding and error formatting recurse per level. */
+export const MAX_JSON_DEPTH = 32
+
+const tooLarge = (maxBytes: number) =>
+  problem(ContentTooLarge, "content_too_large", `the request body must be at most ${maxBytes} bytes`)
+
+/**
+ * Reads at most `maxBytes`; `None` when the body is longer. The rest stays unread, not destroyed:
+ * the stream is closed with the request's scope, after the 413 is sent, so the client gets an
+ * answer instead of a reset connection.
+ */
+const readAtMost = (request: HttpServerRequest.HttpServerRequest, maxBytes: number) =>
+  Effect.gen(function* () {
+    const pull = yield* Stream.toPull(request.stream)
+    const chunks: Array<Uint8Array> = []
+    let size = 0
+    while (size <= maxBytes) {
+      const next = yield* pull.pipe(
+        Effect.map(Option.some),
+        Effect.catchAll(Option.match({ onNone: () => Effect.succeedNone, onSome: Effect.die })),
+      )
+      if (Option.isNone(next)) break
+      for (const chunk of next.value) {
+        chunks.push(chunk)
+        size += chunk.length
+      }
+    }
+    if (size > maxBytes) return Option.none()
+    const body = new Uint8Array(size)
+    let offset = 0
+    for (const chunk of chunks) {
+      body.set(chunk, offset)
+      offset += chunk.length
+    }
+    return Option.some(body)
+  })
+
+/** Deepest nesting of arrays and objects, outside strings; stops counting past `limit`. */
+const jsonDepthExceeds = (text: string, limit: number): boolean => {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (inString) {
+      if (c === "\\") i++
+      else if (c === '"') inString = false
+    } else if (c === '"') inString = true
+    else if (c === "[" || c === "{") {
+      if (++depth > limit) return true
+    } else if (c === "]" || c === "}") depth--
+  }
+  return false
+}
+
+// The buffered body behind the original request's url, headers and address.
+const withBody = (request: HttpServerRequest.HttpServerRequest, body: Uint8Array<ArrayBuffer>) =>
+  HttpServerRequest.fromWeb(new Request("http://localhost/", { method: request.method, body })).modify({
+    url: request.url,
+    headers: request.headers,
+    ...Option.match(request.remoteAddress, { onNone: () => ({}), onSome: (remoteAddress) => ({ remoteAddress }) }),
+  })
+
+/**
+ * Bounds what a request body may cost before the API parses it: a length over `maxBytes` is a 413
+ * before any byte is read, a longer chunked body a 413 once the limit is crossed, a media type the
+ * API does not speak a 415, JSON nested deeper than MAX_JSON_DEPTH a 400.
+ */
+export const limitRequestBody =
+  (maxBytes: number) =>
+  <E, R>(app: HttpApp.Default<E, R>) =>
+    Effect.gen(function* () {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const length = request.headers["content-length"]
+      const hasBody = length === undefined ? request.headers["transfer-encoding"] !== undefined : length !== "0"
+      if (!methodsWithBody.has(request.method) || !hasBody) return yield* app
+      if (length !== undefined && !/^\d+$/.test(length))
+        return yield* Effect.fail(problem(BadRequest, "invalid_content_length", "content-length must be a number"))
+      if (length !== undefined && Number(length) > maxBytes) return yield* Effect.fail(tooLarge(maxBytes))
+
+      const contentType = request.headers["content-type"]
+      const mediaType = contentType === undefined ? "application/json" : contentType.split(";")[0]?.trim().toLowerCase()
+      if (mediaType === undefined || !supportedMediaTypes.has(mediaType))
+        return yield* Effect.fail(
+          problem(UnsupportedMediaType, "unsupported_media_type", "send application/json or a urlencoded form"),
+        )
+
+      const body = yield* readAtMost(request, maxBytes)
+      if (Option.isNone(body)) return yield* Effect.fail(tooLarge(maxBytes))
+      if (mediaType === "application/json" && jsonDepthExceeds(new TextDecoder().decode(body.value), MAX_JSON_DEPTH))
+        return yield* Effect.fail(
+          problem(BadRequest, "nesting_too_deep", `JSON may nest at most ${MAX_JSON_DEPTH} levels deep`),
+        )
+      return yield* Effect.provideService(app, HttpServerRequest.HttpServerRequest, withBody(request, body.value))
+    })

@@ -1,0 +1,73 @@
+import { createServer } from "node:http"
+import { HttpServer } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { JwtAccessTokens } from "@userkit/adapters-crypto"
+import { FastPasswordHasher, MemoryUserRepository } from "@userkit/adapters-memory"
+import { Accounts } from "@userkit/domain"
+import { Context, Duration, Effect, HashMap, Layer, Logger, Option, Redacted, Ref } from "effect"
+import { HttpApp, type HttpAppOptions, NotReady, ReadinessCheck } from "../../src/index.js"
+
+export const tokenOptions = {
+  secret: Redacted.make("a test secret of at least thirty-two bytes"),
+  issuer: "userkit-test",
+  audience: "userkit-test-api",
+  ttl: Duration.minutes(5),
+} as const
+
+export interface LogEntry {
+  readonly level: string
+  readonly message: unknown
+  readonly annotations: Readonly<Record<string, unknown>>
+}
+
+/** The app under test, served on a real socket: where it listens, its readiness switch, its log lines. */
+export class TestApp extends Context.Tag("test/TestApp")<
+  TestApp,
+  {
+    readonly baseUrl: string
+    readonly port: number
+    readonly setNotReady: (reason: Option.Option<string>) => Effect.Effect<void>
+    readonly logs: ReadonlyArray<LogEntry>
+  }
+>() {}
+
+const domain = Accounts.Default.pipe(
+  Layer.provideMerge(
+    Layer.mergeAll(MemoryUserRepository.layer, FastPasswordHasher.layer, JwtAccessTokens.layer(tokenOptions)),
+  ),
+)
+
+/**
+ * `HttpApp.layer` on port 0 over the memory store, bcrypt-free hashing and real JWTs. The store,
+ * hasher and token services are exposed too, so a test can set up what the API cannot (an inactive user).
+ */
+export const testApp = (options: HttpAppOptions = {}) =>
+  Layer.unwrapEffect(
+    Effect.gen(function* () {
+      const notReady = yield* Ref.make(Option.none<string>())
+      const logs: Array<LogEntry> = []
+      const capture = Logger.make(({ logLevel, message, annotations }) => {
+        logs.push({ level: logLevel.label, message, annotations: Object.fromEntries(HashMap.toEntries(annotations)) })
+      })
+      const readiness = Layer.succeed(ReadinessCheck, {
+        check: Effect.flatMap(
+          Ref.get(notReady),
+          Option.match({ onNone: () => Effect.void, onSome: (reason) => new NotReady({ reason }) }),
+        ),
+      })
+      const handle = Layer.effect(
+        TestApp,
+        Effect.map(HttpServer.HttpServer, (server) => {
+          const port = server.address._tag === "TcpAddress" ? server.address.port : 0
+          return { baseUrl: `http://127.0.0.1:${port}`, port, setNotReady: (r) => Ref.set(notReady, r), logs }
+        }),
+      )
+      return handle.pipe(
+        Layer.provideMerge(HttpApp.layer(options)),
+        Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0 })),
+        Layer.provideMerge(domain),
+        Layer.provide(readiness),
+        Layer.provide(Logger.replace(Logger.defaultLogger, capture)),
+      )
+    }),
+  )
