@@ -37,7 +37,7 @@ export const benchMe = async (args: ReadonlyArray<string>, signal: AbortSignal) 
   const options = parseOptions(args)
   console.log("bench me: GET /api/v1/auth/me with a bearer token")
   console.log(`  node ${process.version}; server: node --import tsx src/main.ts, NODE_ENV=production, BCRYPT_COST=10`)
-  console.log("  LOG_LEVEL=Warning: at Info, the per-request log lines would dominate what is measured")
+  console.log("  LOG_LEVEL=Warn: at Info, the per-request log lines would dominate what is measured")
   console.log(
     `  the load generator (autocannon, separate process) and the server share ${availableParallelism()} cores`,
   )
@@ -52,13 +52,13 @@ export const benchMe = async (args: ReadonlyArray<string>, signal: AbortSignal) 
       console.log(`  server: ${server.baseUrl}${profileDir === undefined ? "" : " (with --cpu-prof)"}`)
       const token = await signIn(server.baseUrl)
       const load = { url: `${server.baseUrl}/api/v1/auth/me`, headers: { authorization: `Bearer ${token}` } }
-      window.from = profilerClock()
-      const warm = await runLoad({ ...load, connections: options.connections, seconds: options.warmup }, signal)
+      const run = (seconds: number) => runLoad({ ...load, connections: options.connections, seconds }, signal)
+      const warm = await run(options.warmup)
       console.log(`  warm-up: ${options.warmup} s, ${warm.requestsPerSecond.toFixed(0)} req/s (not counted)`)
-      report(
-        await runLoad({ ...load, connections: options.connections, seconds: options.duration }, signal),
-        options.connections,
-      )
+      window.from = profilerClock()
+      const result = await run(options.duration)
+      window.to = profilerClock()
+      report(result, options.connections)
     } finally {
       const code = await server.stop()
       if (code !== 0) failure = new Error(`the server exited with code ${code} on SIGTERM`)

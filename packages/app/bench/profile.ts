@@ -72,10 +72,12 @@ export interface Window {
 
 /**
  * Reads the one .cpuprofile in `dir` and prints the top functions by self time and the time per package,
- * counting only the samples taken within `window` (startup and shutdown excluded).
+ * counting only the samples taken within `window` (startup, warm-up and shutdown excluded).
  */
 export const reportProfile = async (dir: string, window: Window, top = 15) => {
-  const file = (await readdir(dir)).find((name) => name.endsWith(".cpuprofile"))
+  // One file per thread (CPU.<date>.<time>.<pid>.<thread>.<seq>); thread 0 is the main one, 1 is tsx's loader.
+  const files = (await readdir(dir)).filter((name) => name.endsWith(".cpuprofile"))
+  const file = files.find((name) => /\.\d+\.0\.\d+\.cpuprofile$/.test(name)) ?? files[0]
   if (file === undefined) throw new Error(`no .cpuprofile was written in ${dir} (did the server exit cleanly?)`)
   const profile: unknown = JSON.parse(await readFile(join(dir, file), "utf8"))
   if (!isProfile(profile)) throw new Error(`${file} is not a V8 CPU profile`)
@@ -102,7 +104,7 @@ export const reportProfile = async (dir: string, window: Window, top = 15) => {
   const share = ((100 * busy) / (busy + idle)).toFixed(0)
   console.log(`\nCPU profile of the server: ${join(dir, file)} (open it in Chrome DevTools > Performance)`)
   console.log(
-    `under load (warm-up + measured run): busy ${busy.toFixed(0)} ms, idle ${idle.toFixed(0)} ms (${share}% busy)`,
+    `main thread during the measured run: busy ${busy.toFixed(0)} ms, idle ${idle.toFixed(0)} ms (${share}% busy)`,
   )
   console.log(`\ntop ${top} functions by self time (% of busy time):\n${table([...byFunction], busy, top)}`)
   console.log(`\nself time by package:\n${table([...byPackage], busy, byPackage.size)}`)

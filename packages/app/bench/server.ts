@@ -59,11 +59,11 @@ export const startServer = async (options: ServerOptions, signal: AbortSignal): 
       DATABASE_URL: options.databaseUrl,
       PORT: String(port),
       HOST: "127.0.0.1",
-      LOG_LEVEL: "Warning",
+      LOG_LEVEL: "Warn", // Effect's Config.logLevel takes its labels (WARN); "Warning" is rejected
       BCRYPT_COST: "10",
     },
   })
-  // Echo what the server says (warnings and errors only, at LOG_LEVEL=Warning), a bounded number of lines.
+  // Echo what the server says (warnings and errors only, at LOG_LEVEL=Warn), a bounded number of lines.
   let echoed = 0
   const echo = (chunk: Buffer) => {
     for (const line of chunk.toString().split("\n")) {

@@ -32,7 +32,8 @@ const migrateAtStart = Layer.effectDiscard(
   }),
 )
 
-const sqlStore = (client: Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, SqlError.SqlError>) =>
+/** A SQL-backed store: repository and readiness over `client`, migrated while it builds. */
+export const sqlStore = (client: Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, SqlError.SqlError>) =>
   Layer.mergeAll(PgUserRepository.layer, readinessOfDatabase).pipe(
     Layer.provideMerge(migrateAtStart),
     Layer.provideMerge(Migrator.layer),

@@ -4,11 +4,11 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { NotReady, ReadinessCheck } from "@userkit/adapters-http"
-import { Migrator } from "@userkit/adapters-postgres"
+import { EmbeddedEngine, Migrator } from "@userkit/adapters-postgres"
 import { ConfigProvider, Effect, Either, Layer, Redacted } from "effect"
 import { AppConfig } from "../src/Config.js"
 import { appLayer } from "../src/Live.js"
-import { storeLayer } from "../src/Store.js"
+import { sqlStore } from "../src/Store.js"
 import { get, postJson } from "./support/http.js"
 import { freePort } from "./support/serverProcess.js"
 
@@ -41,7 +41,7 @@ describe("the composed app, in process", () => {
   it.scoped("on the embedded engine, is ready once migrated and says so when migrations fall behind", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir
-      const context = yield* Layer.build(storeLayer({ kind: "embedded", dataDir: dir }))
+      const context = yield* Layer.build(sqlStore(EmbeddedEngine.layer({ dataDir: dir })))
       const readiness = yield* Effect.provide(ReadinessCheck, context)
       yield* readiness.check
       yield* Effect.flatMap(Migrator, (migrator) => migrator.down()).pipe(Effect.provide(context))
