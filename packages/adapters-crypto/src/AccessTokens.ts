@@ -1,4 +1,4 @@
-import { createSecretKey } from "node:crypto"
+import { webcrypto } from "node:crypto"
 import { AccessTokens, InvalidToken, UserId } from "@userkit/domain"
 import { Clock, Duration, Effect, Layer, Redacted, Schema } from "effect"
 import { jwtVerify, SignJWT } from "jose"
@@ -16,6 +16,11 @@ export const MIN_SECRET_BYTES = 32
 // Checked before any parsing, so an oversized header cannot make us decode or hash megabytes.
 export const MAX_TOKEN_LENGTH = 4096
 
+// Verified tokens remembered, by their exact text, until they expire: a JWT verification costs more
+// than the rest of an authenticated request's work, and a client sends the same token many times.
+// A forged or altered token is different text and is verified in full. Bounded; oldest out first.
+export const VERIFIED_TOKENS_REMEMBERED = 10_000
+
 const decodeUserId = Schema.decodeUnknown(UserId)
 
 /** HS256 access tokens via jose. Time comes from Clock, so TestClock drives issue and expiry. */
@@ -29,9 +34,20 @@ export const makeJwtAccessTokens = (options: JwtAccessTokensOptions): Effect.Eff
     if (!Number.isFinite(ttlSeconds) || ttlSeconds < 1) {
       return yield* Effect.dieMessage("access token ttl must be a finite duration of at least one second")
     }
-    // Imported once: given raw bytes, jose would import the key through WebCrypto on every call.
-    const key = createSecretKey(secret)
+    // A WebCrypto key, imported once: given raw bytes or a KeyObject, jose imports the key through
+    // WebCrypto again on every sign and verify (half the cost of a verify).
+    const key = yield* Effect.promise(() =>
+      webcrypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]),
+    )
     const { issuer, audience } = options
+    const verified = new Map<string, { readonly userId: UserId; readonly expiresAtSeconds: number }>()
+    const remember = (jwt: string, userId: UserId, expiresAtSeconds: number) => {
+      if (verified.size >= VERIFIED_TOKENS_REMEMBERED) {
+        const oldest = verified.keys().next()
+        if (oldest.done !== true) verified.delete(oldest.value)
+      }
+      verified.set(jwt, { userId, expiresAtSeconds })
+    }
 
     const issue = Effect.fn("JwtAccessTokens.issue")(function* (userId: UserId) {
       const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
@@ -53,6 +69,13 @@ export const makeJwtAccessTokens = (options: JwtAccessTokensOptions): Effect.Eff
       const jwt = Redacted.value(token)
       if (jwt.length > MAX_TOKEN_LENGTH) return yield* new InvalidToken()
       const now = yield* Clock.currentTimeMillis
+      const known = verified.get(jwt)
+      if (known !== undefined) {
+        // The same rule as jose's with no leeway: valid while exp is after the current second.
+        if (known.expiresAtSeconds > Math.floor(now / 1000)) return known.userId
+        verified.delete(jwt)
+        return yield* new InvalidToken()
+      }
       const { payload } = yield* Effect.tryPromise({
         try: () =>
           jwtVerify(jwt, key, {
@@ -66,7 +89,9 @@ export const makeJwtAccessTokens = (options: JwtAccessTokensOptions): Effect.Eff
           }),
         catch: () => new InvalidToken(),
       })
-      return yield* decodeUserId(payload.sub).pipe(Effect.mapError(() => new InvalidToken()))
+      const userId = yield* decodeUserId(payload.sub).pipe(Effect.mapError(() => new InvalidToken()))
+      if (payload.exp !== undefined) remember(jwt, userId, payload.exp)
+      return userId
     })
 
     return AccessTokens.of({ issue, verify })

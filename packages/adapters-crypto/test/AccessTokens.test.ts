@@ -62,6 +62,22 @@ describe("JwtAccessTokens", () => {
       }),
     )
 
+    it.effect("refuses an altered copy of a token it has already verified", () =>
+      Effect.gen(function* () {
+        const token = yield* signed()
+        expect(yield* verified(token)).toEqual(Either.right(userId))
+        const [header, payload, signature] = token.split(".")
+        const forged = `${header}.${base64url({ ...JSON.parse(Buffer.from(payload ?? "", "base64url").toString()), sub: "0190a5a0-0000-7000-8000-000000000002" })}.${signature}`
+        expect(yield* verified(forged)).toEqual(refused)
+        // A character in the middle of the signature: the last one may only carry padding bits.
+        const middle = token.length - 20
+        expect(
+          yield* verified(`${token.slice(0, middle)}${token[middle] === "A" ? "B" : "A"}${token.slice(middle + 1)}`),
+        ).toEqual(refused)
+        expect(yield* verified(token)).toEqual(Either.right(userId))
+      }),
+    )
+
     it.effect("refuses an unsigned token (alg: none) with valid claims", () =>
       Effect.gen(function* () {
         const token = `${base64url({ alg: "none", typ: "JWT" })}.${base64url(yield* validClaims)}.`
