@@ -2,6 +2,7 @@ import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/p
 import { Credentials, Registration, User } from "@userkit/domain"
 import { Schema } from "effect"
 import { Authentication } from "./Authentication.js"
+import { RouteNote } from "./middleware/RouteNote.js"
 import {
   BadRequest,
   Conflict,
@@ -70,5 +71,6 @@ export class AuthApi extends HttpApiGroup.make("auth")
   .add(login)
   .add(me)
   .prefix("/api/v1")
+  .middleware(RouteNote)
   .annotate(OpenApi.Title, "Authentication")
   .annotate(OpenApi.Description, "Open an account, log in, and see who you are") {}

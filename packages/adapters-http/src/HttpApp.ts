@@ -7,6 +7,7 @@ import { OpsHandlers } from "./handlers/OpsHandlers.js"
 import { problemResponses } from "./middleware/Problems.js"
 import { limitRequestBody } from "./middleware/RequestBody.js"
 import { logRequests } from "./middleware/RequestLog.js"
+import { RouteNoteLive } from "./middleware/RouteNote.js"
 import type { ReadinessCheck } from "./Readiness.js"
 
 export interface HttpAppOptions {
@@ -16,7 +17,7 @@ export interface HttpAppOptions {
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024
 
-const ApiLive = HttpApiBuilder.api(Api).pipe(Layer.provide([AuthHandlers, OpsHandlers]))
+const ApiLive = HttpApiBuilder.api(Api).pipe(Layer.provide([AuthHandlers, OpsHandlers]), Layer.provide(RouteNoteLive))
 
 const makeLayer = (
   options: HttpAppOptions = {},

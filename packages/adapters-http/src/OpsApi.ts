@@ -1,5 +1,6 @@
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
+import { RouteNote } from "./middleware/RouteNote.js"
 import { ServiceUnavailable } from "./Problem.js"
 
 export const Status = Schema.Struct({ status: Schema.Literal("ok") }).annotations({ identifier: "Status" })
@@ -18,5 +19,6 @@ const ready = HttpApiEndpoint.get("ready", "/ready")
 export class OpsApi extends HttpApiGroup.make("ops")
   .add(health)
   .add(ready)
+  .middleware(RouteNote)
   .annotate(OpenApi.Title, "Operations")
   .annotate(OpenApi.Description, "Probes for orchestrators and load balancers") {}

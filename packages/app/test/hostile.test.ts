@@ -11,7 +11,7 @@ const nested = `{"email":${"[".repeat(5000)}${"]".repeat(5000)}}`
 interface Hostile {
   readonly name: string
   readonly headers: Record<string, string>
-  readonly body?: string | Uint8Array
+  readonly body?: string | Uint8Array<ArrayBuffer>
 }
 
 // What a careless or hostile client sends; none of it may earn a 5xx.

@@ -1,5 +1,6 @@
 import { type HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Clock, Effect, Exit, Option } from "effect"
+import { Clock, Effect, Exit } from "effect"
+import { currentRouteCell, type RouteCell } from "./RouteNote.js"
 
 // A caller's id is kept only when it cannot forge log lines or carry much.
 const saneRequestId = /^[A-Za-z0-9._:-]{1,128}$/
@@ -9,16 +10,9 @@ const requestIdOf = (request: HttpServerRequest.HttpServerRequest): string => {
   return given !== undefined && saneRequestId.test(given) ? given : crypto.randomUUID()
 }
 
-// The route template when the router matched one (it notes it on the request's span), else the path:
-// never the query string, which may carry secrets.
-const routeOf = (request: HttpServerRequest.HttpServerRequest) =>
-  Effect.currentSpan.pipe(
-    Effect.map((span) => span.attributes.get("http.route")),
-    Effect.option,
-    Effect.map((route) =>
-      Option.isSome(route) && typeof route.value === "string" ? route.value : request.url.split("?")[0]?.slice(0, 200),
-    ),
-  )
+// The route template when the router matched one, else the path: never the query string, which may carry secrets.
+const routeOf = (request: HttpServerRequest.HttpServerRequest, cell: RouteCell) =>
+  cell.route ?? request.url.split("?")[0]?.slice(0, 200)
 
 /**
  * One log line per request: id, method, route, status and duration, nothing else (no headers,
@@ -29,7 +23,12 @@ export const logRequests = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E
     const request = yield* HttpServerRequest.HttpServerRequest
     const requestId = requestIdOf(request)
     const start = yield* Clock.currentTimeNanos
-    const exit = yield* Effect.exit(Effect.annotateLogs(app, "request_id", requestId))
+    const cell: RouteCell = { route: undefined }
+    const exit = yield* app.pipe(
+      Effect.annotateLogs("request_id", requestId),
+      Effect.locally(currentRouteCell, cell),
+      Effect.exit,
+    )
     const end = yield* Clock.currentTimeNanos
     // Failures are mapped to responses inside; what is left is an interruption: the client left.
     const status = Exit.isSuccess(exit) ? exit.value.status : 499
@@ -38,7 +37,7 @@ export const logRequests = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E
       Effect.annotateLogs({
         request_id: requestId,
         method: request.method,
-        route: yield* routeOf(request),
+        route: routeOf(request, cell),
         status,
         duration_ms: Math.round(Number(end - start) / 1e5) / 10,
       }),
