@@ -37,7 +37,11 @@ export const benchMe = async (args: ReadonlyArray<string>, signal: AbortSignal) 
   const options = parseOptions(args)
   console.log("bench me: GET /api/v1/auth/me with a bearer token")
   console.log(`  node ${process.version}; server: node --import tsx src/main.ts, NODE_ENV=production, BCRYPT_COST=10`)
-  console.log("  LOG_LEVEL=Warn: at Info, the per-request log lines would dominate what is measured")
+  console.log(
+    options.logLevel === "info"
+      ? "  LOG_LEVEL=info: one JSON log line per request, as in production"
+      : "  LOG_LEVEL=warn: no per-request log lines (--log-level info adds them)",
+  )
   console.log(
     `  the load generator (autocannon, separate process) and the server share ${availableParallelism()} cores`,
   )
@@ -47,7 +51,10 @@ export const benchMe = async (args: ReadonlyArray<string>, signal: AbortSignal) 
   const window = { from: 0, to: 0 }
   try {
     const profileDir = options.profile ? await mkdtemp(join(tmpdir(), "userkit-bench-profile-")) : undefined
-    const server: RunningServer = await startServer({ databaseUrl: database.url, cpuProfileDir: profileDir }, signal)
+    const server: RunningServer = await startServer(
+      { databaseUrl: database.url, cpuProfileDir: profileDir, logLevel: options.logLevel },
+      signal,
+    )
     try {
       console.log(`  server: ${server.baseUrl}${profileDir === undefined ? "" : " (with --cpu-prof)"}`)
       const token = await signIn(server.baseUrl)

@@ -15,6 +15,7 @@ export interface ServerOptions {
   readonly databaseUrl: string
   /** When set, the server runs with --cpu-prof and writes its profile here on exit. */
   readonly cpuProfileDir: string | undefined
+  readonly logLevel: "warn" | "info"
 }
 
 export interface RunningServer {
@@ -59,11 +60,11 @@ export const startServer = async (options: ServerOptions, signal: AbortSignal): 
       DATABASE_URL: options.databaseUrl,
       PORT: String(port),
       HOST: "127.0.0.1",
-      LOG_LEVEL: "Warn", // Effect's Config.logLevel takes its labels (WARN); "Warning" is rejected
+      LOG_LEVEL: options.logLevel,
       BCRYPT_COST: "10",
     },
   })
-  // Echo what the server says (warnings and errors only, at LOG_LEVEL=Warn), a bounded number of lines.
+  // Echo what the server says, a bounded number of lines.
   let echoed = 0
   const echo = (chunk: Buffer) => {
     for (const line of chunk.toString().split("\n")) {
