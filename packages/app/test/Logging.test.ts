@@ -2,6 +2,15 @@ import { afterEach, describe, expect, it, vi } from "@effect/vitest"
 import { Effect, LogLevel } from "effect"
 import { loggerLayer } from "../src/index.js"
 
+/** What the loggers write with console.log, line by line, instead of printing it. */
+const captureConsoleLog = () => {
+  const lines: Array<string> = []
+  vi.spyOn(console, "log").mockImplementation((line: unknown) => {
+    lines.push(String(line))
+  })
+  return lines
+}
+
 describe("logs", () => {
   afterEach(() => {
     vi.restoreAllMocks()
@@ -9,10 +18,7 @@ describe("logs", () => {
 
   it.effect("are one JSON object per line in production, filtered by LOG_LEVEL", () =>
     Effect.gen(function* () {
-      const lines: Array<string> = []
-      vi.spyOn(console, "log").mockImplementation((line: unknown) => {
-        lines.push(String(line))
-      })
+      const lines = captureConsoleLog()
       yield* Effect.logDebug("too detailed").pipe(
         Effect.provide(loggerLayer({ production: true, logLevel: LogLevel.Info })),
       )
@@ -31,10 +37,7 @@ describe("logs", () => {
 
   it.effect("are readable key=value lines otherwise", () =>
     Effect.gen(function* () {
-      const lines: Array<string> = []
-      vi.spyOn(console, "log").mockImplementation((line: unknown) => {
-        lines.push(String(line))
-      })
+      const lines = captureConsoleLog()
       yield* Effect.logWarning("careful").pipe(
         Effect.provide(loggerLayer({ production: false, logLevel: LogLevel.Info })),
       )
