@@ -1,9 +1,10 @@
 import { DateTime, Effect, Option, Redacted, Schema } from "effect"
-import type { EmailAlreadyRegistered, UsernameTaken } from "../users/errors.js"
+import type { EmailAlreadyRegistered, LastActiveSuperuser, UsernameTaken } from "../users/errors.js"
+import { UserNotFound } from "../users/errors.js"
 import { AvatarUrl, Bio, Email, FullName, generateUserId, normalizeLogin, User, Username } from "../users/User.js"
 import { UserRepository } from "../users/UserRepository.js"
 import { AccessTokens } from "./AccessTokens.js"
-import { InactiveUser, InvalidCredentials, InvalidToken } from "./errors.js"
+import { InactiveUser, InvalidCredentials, InvalidToken, WrongPassword } from "./errors.js"
 import { Password } from "./Password.js"
 import { PasswordHasher } from "./PasswordHasher.js"
 
@@ -26,6 +27,26 @@ export const Credentials = Schema.Struct({
   ),
 }).annotations({ identifier: "Credentials" })
 export type Credentials = typeof Credentials.Type
+
+/** What a user may change of their own profile; privileges and unknown fields are refused. */
+export const ProfileChanges = Schema.Struct({
+  email: Schema.optionalWith(Email, { exact: true }),
+  username: Schema.optionalWith(Username, { exact: true }),
+  full_name: Schema.optionalWith(Schema.NullOr(FullName), { exact: true }),
+  bio: Schema.optionalWith(Schema.NullOr(Bio), { exact: true }),
+  avatar_url: Schema.optionalWith(Schema.NullOr(AvatarUrl), { exact: true }),
+}).annotations({ identifier: "ProfileChanges", parseOptions: { onExcessProperty: "error" } })
+export type ProfileChanges = typeof ProfileChanges.Type
+
+export const PasswordChange = Schema.Struct({
+  current_password: Credentials.fields.password,
+  new_password: Password,
+}).annotations({ identifier: "PasswordChange", parseOptions: { onExcessProperty: "error" } })
+export type PasswordChange = typeof PasswordChange.Type
+
+/** A user with some fields changed, stamped with the clock's time. */
+export const withChanges = (user: User, changes: Partial<ConstructorParameters<typeof User>[0]>) =>
+  Effect.map(DateTime.now, (now) => new User({ ...user, ...changes, updated_at: now }, true))
 
 export interface Session {
   readonly user: User
@@ -90,6 +111,38 @@ export class Accounts extends Effect.Service<Accounts>()("userkit/Accounts", {
       return found.value.user
     })
 
-    return { register, login, currentUser } as const
+    /** The caller's own profile, changed; a new email or username must be free. */
+    const updateProfile = Effect.fn("Accounts.updateProfile")(function* (
+      actor: User,
+      changes: ProfileChanges,
+    ): Effect.fn.Return<User, EmailAlreadyRegistered | UsernameTaken | UserNotFound> {
+      const next = yield* withChanges(actor, changes)
+      // Profile fields alone never touch a superuser's standing.
+      yield* users.update(next).pipe(Effect.catchTag("LastActiveSuperuser", Effect.die))
+      return next
+    })
+
+    /** A new password, authorized by the current one (the same answer whatever is wrong with it). */
+    const changePassword = Effect.fn("Accounts.changePassword")(function* (
+      actor: User,
+      change: PasswordChange,
+    ): Effect.fn.Return<void, WrongPassword | UserNotFound> {
+      const stored = yield* users.findById(actor.id)
+      if (Option.isNone(stored)) return yield* new UserNotFound()
+      if (!(yield* hasher.verify(change.current_password, stored.value.passwordHash))) return yield* new WrongPassword()
+      yield* users.setPasswordHash(actor.id, yield* hasher.hash(change.new_password))
+    })
+
+    /** The caller's own account, deactivated: it can no longer log in, and its tokens stop working. */
+    const deactivate = Effect.fn("Accounts.deactivate")(function* (
+      actor: User,
+    ): Effect.fn.Return<void, LastActiveSuperuser | UserNotFound> {
+      const next = yield* withChanges(actor, { is_active: false })
+      yield* users
+        .update(next)
+        .pipe(Effect.catchTags({ EmailAlreadyRegistered: Effect.die, UsernameTaken: Effect.die }))
+    })
+
+    return { register, login, currentUser, updateProfile, changePassword, deactivate } as const
   }),
 }) {}

@@ -20,3 +20,10 @@ export class InvalidToken extends Schema.TaggedError<InvalidToken>()("InvalidTok
     return "the access token is missing, invalid or expired"
   }
 }
+
+/** The current password given to authorize a change was not the account's password. */
+export class WrongPassword extends Schema.TaggedError<WrongPassword>()("WrongPassword", {}) {
+  override get message() {
+    return "the current password is not correct"
+  }
+}

@@ -1,8 +1,11 @@
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect } from "@effect/vitest"
 import { Effect, Either, type Layer, Option } from "effect"
 import { EmailAlreadyRegistered, UsernameTaken } from "../users/errors.js"
 import { UserRepository } from "../users/UserRepository.js"
 import { aStoredUser } from "./fixtures.js"
+import { aQuery, everyone, freshTest, idsOf } from "./support.js"
+import { userSearchContract } from "./UserSearchContract.js"
+import { userWritesContract } from "./UserWritesContract.js"
 
 /**
  * The specification of a UserRepository. `layer` is built afresh for every test, so each test
@@ -10,8 +13,7 @@ import { aStoredUser } from "./fixtures.js"
  */
 export const userRepositoryContract = (name: string, layer: Layer.Layer<UserRepository, unknown>) =>
   describe(`UserRepository contract: ${name}`, () => {
-    const test = (title: string, body: Effect.Effect<void, unknown, UserRepository>) =>
-      it.live(title, () => body.pipe(Effect.provide(layer)))
+    const test = freshTest(layer)
 
     test(
       "finds an inserted user by id with every field as stored",
@@ -61,7 +63,7 @@ export const userRepositoryContract = (name: string, layer: Layer.Layer<UserRepo
         expect(result).toEqual(Either.left(new EmailAlreadyRegistered()))
         expect(Option.isNone(yield* repo.findById(second.user.id))).toBe(true)
         expect(Option.isNone(yield* repo.findByLogin(second.user.username))).toBe(true)
-        expect(yield* repo.list({ offset: 0, limit: 10 })).toHaveLength(1)
+        expect(yield* everyone).toHaveLength(1)
       }),
     )
 
@@ -85,7 +87,7 @@ export const userRepositoryContract = (name: string, layer: Layer.Layer<UserRepo
         yield* repo.insert(first)
         const exit = yield* Effect.exit(repo.insert(aStoredUser({ id: first.user.id })))
         expect(exit._tag).toBe("Failure")
-        expect(yield* repo.list({ offset: 0, limit: 10 })).toHaveLength(1)
+        expect(yield* everyone).toHaveLength(1)
       }),
     )
 
@@ -104,7 +106,7 @@ export const userRepositoryContract = (name: string, layer: Layer.Layer<UserRepo
         expect(results.filter(Either.isLeft).map((r) => r.left)).toEqual(
           Array.from({ length: 19 }, () => new EmailAlreadyRegistered()),
         )
-        expect(yield* repo.list({ offset: 0, limit: 100 })).toHaveLength(1)
+        expect(yield* everyone).toHaveLength(1)
       }),
     )
 
@@ -122,11 +124,12 @@ export const userRepositoryContract = (name: string, layer: Layer.Layer<UserRepo
         ]
         for (const stored of users) yield* repo.insert(stored)
         const expected = [users[3], users[2], users[4], users[1], users[0]].map((s) => s?.user.id)
-        const all = yield* repo.list({ offset: 0, limit: 10 })
-        expect(all.map((u) => u.id)).toEqual(expected)
-        const second = yield* repo.list({ offset: 2, limit: 2 })
-        expect(second.map((u) => u.id)).toEqual(expected.slice(2, 4))
-        expect(yield* repo.list({ offset: 5, limit: 2 })).toEqual([])
+        expect(yield* everyone).toEqual(expected)
+        expect(yield* idsOf(aQuery({ offset: 2, limit: 2 }))).toEqual(expected.slice(2, 4))
+        expect(yield* idsOf(aQuery({ offset: 5, limit: 2 }))).toEqual([])
       }),
     )
+
+    userSearchContract(test)
+    userWritesContract(test)
   })

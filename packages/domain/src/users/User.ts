@@ -65,5 +65,28 @@ export class User extends Schema.Class<User>("User")({
   updated_at: Schema.DateTimeUtc,
 }) {}
 
+/** What any signed-in user may see of another: no email, no account flags. */
+export class PublicProfile extends Schema.Class<PublicProfile>("PublicProfile")({
+  id: UserId,
+  username: Username,
+  full_name: Schema.NullOr(FullName),
+  bio: Schema.NullOr(Bio),
+  avatar_url: Schema.NullOr(AvatarUrl),
+  created_at: Schema.DateTimeUtc,
+}) {
+  static fromUser = (user: User): PublicProfile =>
+    new PublicProfile(
+      {
+        id: user.id,
+        username: user.username,
+        full_name: user.full_name,
+        bio: user.bio,
+        avatar_url: user.avatar_url,
+        created_at: user.created_at,
+      },
+      true,
+    )
+}
+
 /** Two logins name the same account when they match lower-cased (emails and usernames alike). */
 export const normalizeLogin = (login: string): string => login.trim().toLowerCase()

@@ -17,3 +17,24 @@ export class UserNotFound extends Schema.TaggedError<UserNotFound>()("UserNotFou
     return "no such user"
   }
 }
+
+/** The change would leave no active superuser: someone must always be able to administer. */
+export class LastActiveSuperuser extends Schema.TaggedError<LastActiveSuperuser>()("LastActiveSuperuser", {}) {
+  override get message() {
+    return "this would leave no active superuser"
+  }
+}
+
+/** The caller may not do this (only a superuser may). */
+export class Forbidden extends Schema.TaggedError<Forbidden>()("Forbidden", {}) {
+  override get message() {
+    return "only a superuser may do this"
+  }
+}
+
+/** A directory cursor that was not made by the directory, or for another order. */
+export class InvalidCursor extends Schema.TaggedError<InvalidCursor>()("InvalidCursor", {}) {
+  override get message() {
+    return "the cursor is not valid for this listing"
+  }
+}

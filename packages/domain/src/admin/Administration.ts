@@ -1,0 +1,127 @@
+import { DateTime, Effect, Option, Schema } from "effect"
+import { Registration, withChanges } from "../auth/Accounts.js"
+import { Password } from "../auth/Password.js"
+import { PasswordHasher } from "../auth/PasswordHasher.js"
+import { type DirectoryPage, type DirectoryParams, listUsers } from "../users/Directory.js"
+import {
+  type EmailAlreadyRegistered,
+  Forbidden,
+  type InvalidCursor,
+  type LastActiveSuperuser,
+  UserNotFound,
+  type UsernameTaken,
+} from "../users/errors.js"
+import { AvatarUrl, Bio, Email, FullName, generateUserId, User, type UserId, Username } from "../users/User.js"
+import { UserRepository } from "../users/UserRepository.js"
+
+/** An account a superuser opens, privileges included. */
+export const NewAccount = Schema.Struct({
+  ...Registration.fields,
+  is_active: Schema.optionalWith(Schema.Boolean, { default: () => true }),
+  is_superuser: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+}).annotations({ identifier: "NewAccount", parseOptions: { onExcessProperty: "error" } })
+export type NewAccount = typeof NewAccount.Type
+
+/** What a superuser may change of any account: profile, standing, and a new password. */
+export const AccountChanges = Schema.Struct({
+  email: Schema.optionalWith(Email, { exact: true }),
+  username: Schema.optionalWith(Username, { exact: true }),
+  full_name: Schema.optionalWith(Schema.NullOr(FullName), { exact: true }),
+  bio: Schema.optionalWith(Schema.NullOr(Bio), { exact: true }),
+  avatar_url: Schema.optionalWith(Schema.NullOr(AvatarUrl), { exact: true }),
+  is_active: Schema.optionalWith(Schema.Boolean, { exact: true }),
+  is_superuser: Schema.optionalWith(Schema.Boolean, { exact: true }),
+  password: Schema.optionalWith(Password, { exact: true }),
+}).annotations({ identifier: "AccountChanges", parseOptions: { onExcessProperty: "error" } })
+export type AccountChanges = typeof AccountChanges.Type
+
+/** The first superuser, made by an operator (the CLI), not through the API. */
+export const NewSuperuser = Schema.Struct({ email: Email, username: Username, password: Password }).annotations({
+  identifier: "NewSuperuser",
+})
+export type NewSuperuser = typeof NewSuperuser.Type
+
+/** What only superusers may do. Every method checks the actor first. */
+export class Administration extends Effect.Service<Administration>()("userkit/Administration", {
+  effect: Effect.gen(function* () {
+    const users = yield* UserRepository
+    const hasher = yield* PasswordHasher
+
+    const requireSuperuser = (actor: User): Effect.Effect<void, Forbidden> =>
+      actor.is_superuser && actor.is_active ? Effect.void : Effect.fail(new Forbidden())
+
+    const open = Effect.fn("Administration.open")(function* (input: NewAccount) {
+      const now = yield* DateTime.now
+      const { password, ...fields } = input
+      const user = new User({ ...fields, id: yield* generateUserId, created_at: now, updated_at: now })
+      yield* users.insert({ user, passwordHash: yield* hasher.hash(password) })
+      return user
+    })
+
+    const find = (id: UserId) =>
+      Effect.flatMap(users.findById(id), Option.match({ onNone: () => new UserNotFound(), onSome: Effect.succeed }))
+
+    return {
+      requireSuperuser,
+      /** Every account, inactive ones too, searchable by email as well. */
+      list: Effect.fn("Administration.list")(function* (
+        actor: User,
+        params: DirectoryParams,
+      ): Effect.fn.Return<DirectoryPage<User>, Forbidden | InvalidCursor> {
+        yield* requireSuperuser(actor)
+        return yield* listUsers(params, { searchIn: ["email", "username", "full_name"], onlyActive: false }).pipe(
+          Effect.provideService(UserRepository, users),
+        )
+      }),
+      get: Effect.fn("Administration.get")(function* (
+        actor: User,
+        id: UserId,
+      ): Effect.fn.Return<User, Forbidden | UserNotFound> {
+        yield* requireSuperuser(actor)
+        return (yield* find(id)).user
+      }),
+      create: Effect.fn("Administration.create")(function* (
+        actor: User,
+        input: NewAccount,
+      ): Effect.fn.Return<User, Forbidden | EmailAlreadyRegistered | UsernameTaken> {
+        yield* requireSuperuser(actor)
+        return yield* open(input)
+      }),
+      update: Effect.fn("Administration.update")(function* (
+        actor: User,
+        id: UserId,
+        changes: AccountChanges,
+      ): Effect.fn.Return<
+        User,
+        Forbidden | UserNotFound | EmailAlreadyRegistered | UsernameTaken | LastActiveSuperuser
+      > {
+        yield* requireSuperuser(actor)
+        const { password, ...fields } = changes
+        const next = yield* withChanges((yield* find(id)).user, fields)
+        yield* users.update(next)
+        if (password !== undefined) yield* users.setPasswordHash(id, yield* hasher.hash(password))
+        return next
+      }),
+      delete: Effect.fn("Administration.delete")(function* (
+        actor: User,
+        id: UserId,
+      ): Effect.fn.Return<void, Forbidden | UserNotFound | LastActiveSuperuser> {
+        yield* requireSuperuser(actor)
+        yield* users.delete(id)
+      }),
+      /** An active superuser, for an operator bootstrapping a deployment. */
+      bootstrapSuperuser: Effect.fn("Administration.bootstrapSuperuser")(function* (
+        input: NewSuperuser,
+      ): Effect.fn.Return<User, EmailAlreadyRegistered | UsernameTaken> {
+        return yield* open({
+          ...input,
+          full_name: null,
+          bio: null,
+          avatar_url: null,
+          is_active: true,
+          is_superuser: true,
+        })
+      }),
+    } as const
+  }),
+}) {}
