@@ -1,52 +1,132 @@
-import { EmailAlreadyRegistered, type StoredUser, UsernameTaken, UserRepository } from "@userkit/domain"
-import { Array as Arr, Effect, Layer, Option, Order, Ref } from "effect"
+import {
+  compareCodePoints,
+  comparePosition,
+  EmailAlreadyRegistered,
+  LastActiveSuperuser,
+  type StoredUser,
+  searchMatches,
+  sortKeyOf,
+  type User,
+  UserNotFound,
+  UsernameTaken,
+  type UserQuery,
+  UserRepository,
+} from "@userkit/domain"
+import { Effect, Either, Layer, Option, Ref } from "effect"
 
-const byCreationThenId: Order.Order<StoredUser> = Order.combine(
-  Order.mapInput(Order.number, (s: StoredUser) => s.user.created_at.epochMillis),
-  Order.mapInput(Order.string, (s: StoredUser) => s.user.id),
-)
-
-// ASCII-only fields (emails and usernames are ASCII by their schemas), so this agrees with SQL lower().
+// Emails and usernames are ASCII by their schemas, so this agrees with SQL lower().
 const key = (s: string) => s.toLowerCase()
 
-/** A UserRepository in a Ref: every check-and-insert is one atomic `Ref.modify`. */
-export const makeMemoryUserRepository = Effect.gen(function* () {
-  const store = yield* Ref.make<ReadonlyArray<StoredUser>>([])
+type Users = ReadonlyArray<StoredUser>
+type WriteError = EmailAlreadyRegistered | UsernameTaken | UserNotFound | LastActiveSuperuser
 
-  const insert = (stored: StoredUser) =>
-    Ref.modify(
-      store,
-      (users): [Option.Option<EmailAlreadyRegistered | UsernameTaken | "duplicate id">, ReadonlyArray<StoredUser>] => {
-        if (users.some((s) => s.user.id === stored.user.id)) return [Option.some("duplicate id"), users]
-        if (users.some((s) => key(s.user.email) === key(stored.user.email)))
-          return [Option.some(new EmailAlreadyRegistered()), users]
-        if (users.some((s) => key(s.user.username) === key(stored.user.username)))
-          return [Option.some(new UsernameTaken()), users]
-        return [Option.none(), [...users, stored]]
-      },
-    ).pipe(
-      Effect.flatMap(
-        Option.match({
-          onNone: () => Effect.void,
-          onSome: (problem) =>
-            problem === "duplicate id" ? Effect.die(`user id ${stored.user.id} already exists`) : Effect.fail(problem),
+const conflictWith = (users: Users, user: User): Option.Option<EmailAlreadyRegistered | UsernameTaken> => {
+  const others = users.filter((s) => s.user.id !== user.id)
+  if (others.some((s) => key(s.user.email) === key(user.email))) return Option.some(new EmailAlreadyRegistered())
+  if (others.some((s) => key(s.user.username) === key(user.username))) return Option.some(new UsernameTaken())
+  return Option.none()
+}
+
+const activeSuperusers = (users: Users) => users.filter((s) => s.user.is_superuser && s.user.is_active).length
+
+/** The store after a write, or why the write is refused: the rules every adapter keeps. */
+const guarded = (before: Users, after: Users): Either.Either<Users, LastActiveSuperuser> =>
+  activeSuperusers(before) > 0 && activeSuperusers(after) === 0
+    ? Either.left(new LastActiveSuperuser())
+    : Either.right(after)
+
+const byQuery = (query: UserQuery) => (a: User, b: User) => {
+  const order = compareCodePoints(sortKeyOf(a, query.sort), sortKeyOf(b, query.sort)) || compareCodePoints(a.id, b.id)
+  return query.descending ? -order : order
+}
+
+/** A UserRepository in a Ref: every check-and-write is one atomic `Ref.modify`. */
+export const makeMemoryUserRepository = Effect.gen(function* () {
+  const store = yield* Ref.make<Users>([])
+
+  /** Applies `change` atomically: the new store, or the error, and the store untouched. */
+  const write = <E extends WriteError>(change: (users: Users) => Either.Either<Users, E>) =>
+    Effect.flatten(
+      Ref.modify(store, (users): [Effect.Effect<void, E>, Users] =>
+        Either.match(change(users), {
+          onLeft: (error) => [Effect.fail(error), users],
+          onRight: (next) => [Effect.void, next],
         }),
       ),
     )
 
   const findOne = (predicate: (s: StoredUser) => boolean) =>
-    Effect.map(Ref.get(store), (users) => Arr.findFirst(users, predicate))
+    Effect.map(Ref.get(store), (users) => Option.fromNullable(users.find(predicate)))
 
   return UserRepository.of({
-    insert,
+    insert: (stored) =>
+      Effect.flatMap(Ref.get(store), (users) =>
+        users.some((s) => s.user.id === stored.user.id)
+          ? Effect.die(`user id ${stored.user.id} already exists`)
+          : Effect.void,
+      ).pipe(
+        Effect.zipRight(
+          write((users) =>
+            Option.match(conflictWith(users, stored.user), {
+              onNone: () => Either.right([...users, stored]),
+              onSome: Either.left,
+            }),
+          ),
+        ),
+      ),
     findById: (id) => findOne((s) => s.user.id === id),
     findByLogin: (login) => findOne((s) => key(s.user.email) === key(login) || key(s.user.username) === key(login)),
-    list: ({ offset, limit }) =>
-      Effect.map(Ref.get(store), (users) =>
-        Arr.sort(users, byCreationThenId)
-          .slice(offset, offset + limit)
-          .map((s) => s.user),
-      ),
+    search: (query) =>
+      Effect.map(Ref.get(store), (users) => {
+        const matching = users
+          .map((s) => s.user)
+          .filter(
+            (u) =>
+              Option.match(query.search, { onNone: () => true, onSome: (s) => searchMatches(u, s, query.searchIn) }) &&
+              Option.match(query.isActive, { onNone: () => true, onSome: (a) => u.is_active === a }) &&
+              Option.match(query.isSuperuser, { onNone: () => true, onSome: (a) => u.is_superuser === a }),
+          )
+          .sort(byQuery(query))
+        const afterCursor = Option.match(query.after, {
+          onNone: () => matching,
+          onSome: (position) =>
+            matching.filter((u) => {
+              const where = comparePosition(u, position, query.sort)
+              return query.descending ? where < 0 : where > 0
+            }),
+        })
+        return {
+          items: afterCursor.slice(query.offset, query.offset + query.limit),
+          total: Math.min(matching.length, query.countUpTo),
+          totalIsExact: matching.length <= query.countUpTo,
+        }
+      }),
+    update: (user) =>
+      write((users): Either.Either<Users, WriteError> => {
+        const current = users.find((s) => s.user.id === user.id)
+        if (current === undefined) return Either.left(new UserNotFound())
+        const conflict = conflictWith(users, user)
+        if (Option.isSome(conflict)) return Either.left(conflict.value)
+        return guarded(
+          users,
+          users.map((s) => (s === current ? { ...s, user } : s)),
+        )
+      }),
+    setPasswordHash: (id, passwordHash) =>
+      write((users): Either.Either<Users, UserNotFound> => {
+        const current = users.find((s) => s.user.id === id)
+        if (current === undefined) return Either.left(new UserNotFound())
+        return Either.right(users.map((s) => (s === current ? { ...s, passwordHash } : s)))
+      }),
+    delete: (id) =>
+      write((users): Either.Either<Users, UserNotFound | LastActiveSuperuser> => {
+        const current = users.find((s) => s.user.id === id)
+        if (current === undefined) return Either.left(new UserNotFound())
+        return guarded(
+          users,
+          users.filter((s) => s !== current),
+        )
+      }),
   })
 })
 

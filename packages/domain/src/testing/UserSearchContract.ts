@@ -73,7 +73,7 @@ export const userSearchContract = (test: ContractTest) =>
       "pages by cursor exactly as by offset, both ways",
       Effect.gen(function* () {
         const repo = yield* UserRepository
-        for (const name of ["kim", "Lee", "ann", "Bo", "joe", "Max", "eve"])
+        for (const name of ["kim", "Lee", "ann", "Bob", "joe", "Max", "eve"])
           yield* repo.insert(aStoredUser({ username: name }))
         for (const descending of [false, true]) {
           const byOffset = yield* idsOf(aQuery({ sort: "username", descending }))
@@ -99,7 +99,7 @@ export const userSearchContract = (test: ContractTest) =>
       "finds a case-insensitive substring of the chosen fields, with % and _ taken literally",
       Effect.gen(function* () {
         const repo = yield* UserRepository
-        const zoe = aStoredUser({ email: "zoe@example.com", username: "zoe", full_name: "Zoë Ångström" })
+        const zoe = aStoredUser({ email: "zoe@zoe-mail.org", username: "zoe", full_name: "Zoë Ångström" })
         const zhanna = aStoredUser({ username: "zhanna", full_name: "Жанна Петрова" })
         const percent = aStoredUser({ username: "percent", full_name: "100% sure" })
         const under = aStoredUser({ username: "under_score", full_name: null })
@@ -115,8 +115,8 @@ export const userSearchContract = (test: ContractTest) =>
         expect(yield* find("%")).toEqual([percent.user.id])
         expect(yield* find("r_s")).toEqual([under.user.id])
         expect(yield* find("_")).toEqual([under.user.id])
-        expect(yield* find("example.com")).toEqual([])
-        expect(yield* find("EXAMPLE.com", ["email"])).toEqual([zoe.user.id])
+        expect(yield* find("zoe-mail")).toEqual([])
+        expect(yield* find("ZOE-Mail.ORG", ["email"])).toEqual([zoe.user.id])
         expect(yield* find("nobody")).toEqual([])
       }),
     )
