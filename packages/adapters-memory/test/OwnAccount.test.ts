@@ -1,0 +1,89 @@
+import { describe, expect, it } from "@effect/vitest"
+import {
+  Accounts,
+  Credentials,
+  EmailAlreadyRegistered,
+  InactiveUser,
+  InvalidCredentials,
+  LastActiveSuperuser,
+  PasswordChange,
+  ProfileChanges,
+  UserRepository,
+  WrongPassword,
+} from "@userkit/domain"
+import { Effect, Either, Option, Schema, TestClock } from "effect"
+import { aMember, aSuperuser, TestDomain } from "./support/domain.js"
+
+const changes = Schema.decodeUnknownSync(ProfileChanges)
+const login = (username: string, password: string) =>
+  Effect.flatMap(Accounts, (a) => Effect.either(a.login(Schema.decodeUnknownSync(Credentials)({ username, password }))))
+
+describe("a user's own account", () => {
+  it.effect("updateProfile - changes only what was sent, stamps updated_at, and keeps the rest", () =>
+    Effect.gen(function* () {
+      const me = yield* aMember({ full_name: "Old Name", bio: "old bio" })
+      yield* TestClock.adjust("1 hour")
+      const updated = yield* (yield* Accounts).updateProfile(me, changes({ full_name: "New Name", avatar_url: null }))
+      expect(updated).toMatchObject({ full_name: "New Name", bio: "old bio", email: me.email, is_superuser: false })
+      expect(updated.updated_at.epochMillis - me.updated_at.epochMillis).toBe(3_600_000)
+      const stored = yield* (yield* UserRepository).findById(me.id)
+      expect(Option.map(stored, (s) => s.user)).toEqual(Option.some(updated))
+    }).pipe(Effect.provide(TestDomain)),
+  )
+
+  it.effect("updateProfile - a new email or username must be free", () =>
+    Effect.gen(function* () {
+      const other = yield* aMember()
+      const me = yield* aMember()
+      const result = yield* Effect.either(
+        (yield* Accounts).updateProfile(me, changes({ email: other.email.toUpperCase() })),
+      )
+      expect(result).toEqual(Either.left(new EmailAlreadyRegistered()))
+    }).pipe(Effect.provide(TestDomain)),
+  )
+
+  it("ProfileChanges - refuses privileges and unknown fields rather than ignoring them", () => {
+    for (const field of ["is_superuser", "is_active", "id", "password", "created_at", "hashed_password"]) {
+      const result = Schema.decodeUnknownEither(ProfileChanges)({ full_name: "x", [field]: true })
+      expect(Either.isLeft(result), field).toBe(true)
+      expect(String(Either.getLeft(result)), field).toContain(field)
+    }
+  })
+
+  it.effect("changePassword - needs the current password, and then only the new one logs in", () =>
+    Effect.gen(function* () {
+      const me = yield* aMember({ username: "changer" })
+      const accounts = yield* Accounts
+      const change = (current: string, next: string) =>
+        Schema.decodeUnknownSync(PasswordChange)({ current_password: current, new_password: next })
+      expect(yield* Effect.either(accounts.changePassword(me, change("wrong password", "brand new password")))).toEqual(
+        Either.left(new WrongPassword()),
+      )
+      yield* accounts.changePassword(me, change("member password", "brand new password"))
+      expect(yield* login("changer", "member password")).toEqual(Either.left(new InvalidCredentials()))
+      expect(Either.isRight(yield* login("changer", "brand new password"))).toBe(true)
+    }).pipe(Effect.provide(TestDomain)),
+  )
+
+  it.effect("deactivate - the account can no longer log in, and its tokens stop working", () =>
+    Effect.gen(function* () {
+      const me = yield* aMember({ username: "leaver" })
+      const accounts = yield* Accounts
+      const session = yield* accounts.login(
+        Schema.decodeUnknownSync(Credentials)({ username: "leaver", password: "member password" }),
+      )
+      yield* accounts.deactivate(me)
+      expect(yield* Effect.either(accounts.currentUser(session.accessToken))).toEqual(Either.left(new InactiveUser()))
+      expect(yield* login("leaver", "member password")).toEqual(Either.left(new InactiveUser()))
+    }).pipe(Effect.provide(TestDomain)),
+  )
+
+  it.effect("deactivate - the last active superuser may not leave", () =>
+    Effect.gen(function* () {
+      const root = yield* aSuperuser
+      expect(yield* Effect.either((yield* Accounts).deactivate(root))).toEqual(Either.left(new LastActiveSuperuser()))
+      yield* aSuperuser
+      yield* (yield* Accounts).deactivate(root)
+    }).pipe(Effect.provide(TestDomain)),
+  )
+})

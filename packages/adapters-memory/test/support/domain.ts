@@ -1,0 +1,37 @@
+import { Accounts, Administration, Directory, NewSuperuser, Registration } from "@userkit/domain"
+import { Effect, Layer, Schema } from "effect"
+import { MemoryAdapters } from "../../src/index.js"
+
+/** The whole domain on memory adapters, fresh on each build. */
+export const TestDomain = Layer.mergeAll(Accounts.Default, Directory.Default, Administration.Default).pipe(
+  Layer.provideMerge(MemoryAdapters.layer),
+)
+
+let counter = 0
+/** A registered, ordinary user; override what a test is about. */
+export const aMember = (fields: Record<string, unknown> = {}) => {
+  const n = counter++
+  return Effect.flatMap(Accounts, (accounts) =>
+    accounts.register(
+      Schema.decodeUnknownSync(Registration)({
+        email: `member${n}@example.com`,
+        username: `member${n}`,
+        password: "member password",
+        ...fields,
+      }),
+    ),
+  )
+}
+
+export const aSuperuser = Effect.suspend(() => {
+  const n = counter++
+  return Effect.flatMap(Administration, (admin) =>
+    admin.bootstrapSuperuser(
+      Schema.decodeUnknownSync(NewSuperuser)({
+        email: `root${n}@example.com`,
+        username: `root${n}`,
+        password: "root password",
+      }),
+    ),
+  )
+})
