@@ -84,8 +84,6 @@ describe("administration", () => {
       expect(session.user.is_superuser).toBe(true)
       yield* admin.update(root, member.id, changes({ is_superuser: false, is_active: false }))
       expect(yield* admin.get(root, member.id)).toMatchObject({ is_superuser: false, is_active: false })
-        _tag: "Left",
-      })
     }).pipe(Effect.provide(TestDomain)),
   )
 
