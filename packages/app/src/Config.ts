@@ -18,6 +18,9 @@ export interface AppConfig {
   readonly bcryptCost: number
   readonly logLevel: LogLevel.LogLevel
   readonly maxBodyBytes: number
+  readonly metricsEnabled: boolean
+  /** Origins allowed to call the API from a browser; none by default. */
+  readonly cors: { readonly origins: ReadonlyArray<string>; readonly credentials: boolean }
 }
 
 const integerIn = (name: string, min: number, max: number, fallback: number) =>
@@ -28,6 +31,25 @@ const integerIn = (name: string, min: number, max: number, fallback: number) =>
     }),
     Config.withDefault(fallback),
   )
+
+const corsOf = (list: string, credentials: boolean) => {
+  const origins = list
+    .split(",")
+    .map((origin) => origin.trim())
+    .filter((origin) => origin.length > 0)
+  if (!origins.every((o) => o === "*" || /^https?:\/\/[^/\s]+$/.test(o)))
+    return Either.left(
+      ConfigError.InvalidData(
+        ["CORS_ORIGINS"],
+        "must be a comma-separated list of origins such as https://app.example.com, or *",
+      ),
+    )
+  if (credentials && origins.includes("*"))
+    return Either.left(
+      ConfigError.InvalidData(["CORS_ORIGINS"], "may not be * when CORS_ALLOW_CREDENTIALS is true: list the origins"),
+    )
+  return Either.right({ origins, credentials })
+}
 
 /** Every setting the app reads from its environment; `.env.example` lists them all. */
 export const AppConfig: Config.Config<AppConfig> = Config.all({
@@ -45,6 +67,11 @@ export const AppConfig: Config.Config<AppConfig> = Config.all({
   bcryptCost: integerIn("BCRYPT_COST", 4, 31, 12),
   logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
   maxBodyBytes: integerIn("MAX_BODY_BYTES", 1024, 16 * 1024 * 1024, 64 * 1024),
+  metricsEnabled: Config.boolean("METRICS_ENABLED").pipe(Config.withDefault(false)),
+  cors: Config.all({
+    origins: Config.string("CORS_ORIGINS").pipe(Config.withDefault("")),
+    credentials: Config.boolean("CORS_ALLOW_CREDENTIALS").pipe(Config.withDefault(false)),
+  }).pipe(Config.mapOrFail(({ origins, credentials }) => corsOf(origins, credentials))),
 }).pipe(
   Config.mapOrFail(({ storeChoice, databaseUrl, ...config }): Either.Either<AppConfig, ConfigError.ConfigError> => {
     const kind = Option.getOrElse(storeChoice, () => (Option.isSome(databaseUrl) ? "postgres" : "embedded"))

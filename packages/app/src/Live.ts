@@ -3,7 +3,7 @@ import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { BcryptPasswordHasher, JwtAccessTokens } from "@userkit/adapters-crypto"
 import { HttpApp } from "@userkit/adapters-http"
-import { Accounts } from "@userkit/domain"
+import { Accounts, Administration, Directory } from "@userkit/domain"
 import { Duration, Layer, type Redacted } from "effect"
 import type { AppConfig } from "./Config.js"
 import { storeLayer } from "./Store.js"
@@ -14,7 +14,7 @@ export const TOKEN_AUDIENCE = "userkit-api"
 
 /** The domain wired to its adapters: store by config, bcrypt, HS256 tokens. */
 export const domainLayer = (config: AppConfig, secretKey: Redacted.Redacted<string>) =>
-  Accounts.Default.pipe(
+  Layer.mergeAll(Accounts.Default, Directory.Default, Administration.Default).pipe(
     Layer.provideMerge(
       Layer.mergeAll(
         storeLayer(config.store),

@@ -22,6 +22,8 @@ describe("configuration from the environment", () => {
         bcryptCost: 12,
         logLevel: LogLevel.Info,
         maxBodyBytes: 65536,
+        metricsEnabled: false,
+        cors: { origins: [], credentials: false },
       })
       expect(Option.isNone(config.secretKey)).toBe(true)
     }),
@@ -52,12 +54,30 @@ describe("configuration from the environment", () => {
         [{ USERKIT_STORE: "redis" }, "USERKIT_STORE"],
         [{ USERKIT_STORE: "postgres" }, "DATABASE_URL"],
         [{ MAX_BODY_BYTES: "10" }, "MAX_BODY_BYTES"],
+        [{ METRICS_ENABLED: "sometimes" }, "METRICS_ENABLED"],
+        [{ CORS_ORIGINS: "app.example.com" }, "CORS_ORIGINS"],
+        [{ CORS_ORIGINS: "*", CORS_ALLOW_CREDENTIALS: "true" }, "CORS_ORIGINS"],
       ]
       for (const [env, variable] of cases) {
         const message = yield* refusal(env)
         expect(message).toContain("Invalid configuration")
         expect(message).toContain(variable)
       }
+    }),
+  )
+
+  it.effect("reads the CORS origins and the metrics switch", () =>
+    Effect.gen(function* () {
+      const config = Either.getOrThrow(
+        yield* load({
+          CORS_ORIGINS: "https://app.example.com, http://localhost:5173",
+          CORS_ALLOW_CREDENTIALS: "true",
+          METRICS_ENABLED: "true",
+        }),
+      )
+      expect(config.cors).toEqual({ origins: ["https://app.example.com", "http://localhost:5173"], credentials: true })
+      expect(config.metricsEnabled).toBe(true)
+      expect(Either.getOrThrow(yield* load({ CORS_ORIGINS: "*" })).cors).toEqual({ origins: ["*"], credentials: false })
     }),
   )
 
