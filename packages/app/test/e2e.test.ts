@@ -4,7 +4,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { freshDatabase, testDatabaseUrl } from "./support/databases.js"
-import { get, postForm, postJson } from "./support/http.js"
+import { get, postForm, postJson, send } from "./support/http.js"
 import { type ServerProcess, startServer } from "./support/serverProcess.js"
 
 interface Engine {
@@ -93,6 +93,49 @@ describe.each(engines)("the server process on $name", (engine) => {
     expect(again.status).toBe(200)
     expect((await get(`${server.url}/api/v1/auth/me`, token)).json).toEqual(registered.json)
   }, 120_000)
+
+  it("runs the seed flow: register, login, me, update, get by id, list, deactivate, login refused", async () => {
+    const api = `${server.url}/api/v1`
+    const register = (username: string) =>
+      postJson(`${api}/auth/register`, { email: `${username}@example.com`, username, password })
+    const grace = await register("grace")
+    expect(grace.status).toBe(201)
+    const registeredAlan = await register("alan")
+    expect(registeredAlan.status).toBe(201)
+    const token = String((await postForm(`${api}/auth/login`, { username: "grace", password })).json.access_token)
+    expect((await get(`${api}/auth/me`, token)).json).toMatchObject({ username: "grace" })
+
+    const updated = await send("PATCH", `${api}/users/me`, { token, body: { full_name: "Grace Hopper", bio: "COBOL" } })
+    expect(updated.status).toBe(200)
+    expect(updated.json).toMatchObject({ full_name: "Grace Hopper", bio: "COBOL", username: "grace" })
+
+    const alan = await get(`${api}/users/${String(registeredAlan.json.id)}`, token)
+    expect(alan.status).toBe(200)
+    expect(alan.json).toMatchObject({ username: "alan" })
+    expect(alan.json).not.toHaveProperty("email")
+
+    const listed = await get(`${api}/users?search=grace%20hopper&size=5`, token)
+    expect(listed.status).toBe(200)
+    expect(listed.json).toMatchObject({ total: 1, page: 1, size: 5, pages: 1 })
+
+    expect((await send("DELETE", `${api}/users/me`, { token })).status).toBe(204)
+    expect((await get(`${api}/auth/me`, token)).status).toBe(401)
+    expect((await postJson(`${api}/auth/login`, { username: "grace", password })).status).toBe(401)
+  }, 60_000)
+
+  it("lets exactly one of 50 concurrent registrations of one email through", async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        postJson(`${server.url}/api/v1/auth/register`, {
+          email: i % 2 === 0 ? "race@example.com" : "RACE@example.com",
+          username: `racer${i}`,
+          password,
+        }),
+      ),
+    )
+    expect(answers.filter((a) => a.status === 201)).toHaveLength(1)
+    expect(answers.filter((a) => a.status === 409)).toHaveLength(49)
+  }, 60_000)
 
   it("answers /ready once the database is migrated", async () => {
     const ready = await get(`${server.url}/ready`)

@@ -15,6 +15,19 @@ const answer = async (response: Response): Promise<Answer> => {
   return { status: response.status, contentType: response.headers.get("content-type") ?? "", text, json }
 }
 
+/** Any method, a JSON body when given, a bearer token when given. */
+export const send = async (method: string, url: string, options: { body?: unknown; token?: string } = {}) =>
+  answer(
+    await fetch(url, {
+      method,
+      headers: {
+        ...(options.body === undefined ? {} : { "content-type": "application/json" }),
+        ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }),
+      },
+      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+    }),
+  )
+
 export const postJson = async (url: string, body: unknown, headers: Record<string, string> = {}) =>
   answer(
     await fetch(url, {
