@@ -1,0 +1,72 @@
+import { randomBytes } from "node:crypto"
+import { Command, Options } from "@effect/cli"
+import { Administration, NewSuperuser } from "@userkit/domain"
+import { Console, Effect, ParseResult, Redacted, Schema } from "effect"
+import { CliFailure, databaseFailure, ExitCode, loadConfig } from "./CliFailure.js"
+import { PASSWORD_VARIABLE, readPassword } from "./PasswordInput.js"
+
+// Each wrong field on its own line, by name. The domain's messages never echo a password.
+const invalidInput = (error: ParseResult.ParseError) =>
+  new CliFailure({
+    reason: ParseResult.ArrayFormatter.formatErrorSync(error)
+      .map((issue) => `invalid ${issue.path.join(".") || "input"}: ${issue.message}`)
+      .join("\n"),
+    code: ExitCode.usage,
+  })
+
+// The domain layer wants a token signing key, but this command issues no token: a throwaway key
+// spares it SECRET_KEY (and writing DATA_DIR/secret_key) and can sign nothing that outlives it.
+const unusedSigningKey = () => Redacted.make(randomBytes(48).toString("base64url"))
+
+// Checked before the password is asked for, so a typo in the email costs no typing.
+const Identity = Schema.Struct({ email: NewSuperuser.fields.email, username: NewSuperuser.fields.username })
+
+const conflict = (reason: string) =>
+  Effect.fail(new CliFailure({ reason: `${reason}: no account was created`, code: ExitCode.failure }))
+
+const email = Options.text("email").pipe(
+  Options.withPseudoName("EMAIL"),
+  Options.withDescription("The superuser's e-mail address."),
+)
+const username = Options.text("username").pipe(
+  Options.withPseudoName("USERNAME"),
+  Options.withDescription("The superuser's username (3-100 characters)."),
+)
+
+/**
+ * `userkit create-superuser --email E --username U`: an active superuser, through the domain's
+ * Administration.bootstrapSuperuser on the full domain layer (so pending migrations run first).
+ */
+export const createSuperuser = Command.make("create-superuser", { email, username }, (options) =>
+  Effect.gen(function* () {
+    const config = yield* loadConfig
+    if (config.store.kind === "memory")
+      return yield* new CliFailure({
+        reason: "USERKIT_STORE=memory keeps nothing: a superuser created here would vanish when this command exits",
+        code: ExitCode.usage,
+      })
+    yield* Schema.decodeUnknown(Identity)(options).pipe(Effect.mapError(invalidInput))
+    const password = yield* readPassword
+    const input = yield* Schema.decodeUnknown(NewSuperuser)({ ...options, password: Redacted.value(password) }).pipe(
+      Effect.mapError(invalidInput),
+    )
+    // Loaded here, not on top: `migrate` and `--help` then start without the HTTP and crypto adapters.
+    const { domainLayer } = yield* Effect.promise(() => import("../Live.js"))
+    const user = yield* Effect.flatMap(Administration, (administration) =>
+      administration.bootstrapSuperuser(input),
+    ).pipe(
+      Effect.provide(domainLayer(config, unusedSigningKey())),
+      Effect.catchTags({
+        EmailAlreadyRegistered: () => conflict(`the email ${input.email} is already registered`),
+        UsernameTaken: () => conflict(`the username ${input.username} is already taken`),
+        SqlError: (error) => Effect.fail(databaseFailure(config.store)(error)),
+        MigrationError: (error) => Effect.fail(databaseFailure(config.store)(error)),
+      }),
+    )
+    yield* Console.log(`created superuser ${user.username} <${user.email}> (id ${user.id})`)
+  }),
+).pipe(
+  Command.withDescription(
+    `Create an active superuser. The password is read from ${PASSWORD_VARIABLE} when set, else asked twice without echo on a terminal, else taken from the first line of standard input.`,
+  ),
+)
