@@ -4,6 +4,7 @@ import * as Path from "node:path"
 import { type SqlClient, SqlError } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { PGlite } from "@electric-sql/pglite"
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 import { Effect, Layer } from "effect"
 import { lockDataDirectory } from "./DataDirectoryLock.js"
@@ -35,7 +36,8 @@ const socketDirectory = Effect.acquireRelease(
 const openDatabase = (dataDir: string | undefined) =>
   Effect.acquireRelease(
     Effect.tryPromise({
-      try: () => PGlite.create(dataDir === undefined ? undefined : Path.resolve(dataDir)),
+      // Extensions are compiled into PGlite as modules, loaded here; the migrations then create them.
+      try: () => PGlite.create(dataDir === undefined ? undefined : Path.resolve(dataDir), { extensions: { pg_trgm } }),
       catch: failure(`EmbeddedEngine: cannot open the database${dataDir === undefined ? "" : ` in ${dataDir}`}`),
     }),
     // close() flushes and releases the data directory so that it opens again later.

@@ -1,66 +1,28 @@
-import { SqlClient, type SqlError } from "@effect/sql"
-import { EmailAlreadyRegistered, PasswordHash, User, UsernameTaken, UserRepository } from "@userkit/domain"
-import { Effect, Layer, Option, Schema } from "effect"
-
-/** A row of `users` as the driver returns it (timestamps as Date), decoded field by field. */
-const UserRow = Schema.Struct({
-  ...User.fields,
-  created_at: Schema.DateTimeUtcFromDate,
-  updated_at: Schema.DateTimeUtcFromDate,
-  password_hash: PasswordHash,
-})
-
-/** The one place rows become domain values and back. */
-const StoredUserFromRow = Schema.transform(
-  UserRow,
-  Schema.typeSchema(Schema.Struct({ user: User, passwordHash: PasswordHash })),
-  {
-    strict: true,
-    // The row schema has just checked every field with User's own schemas.
-    decode: ({ password_hash, ...fields }) => ({ user: new User(fields, true), passwordHash: password_hash }),
-    encode: ({ user, passwordHash }) => ({ ...user, password_hash: passwordHash }),
-  },
-)
-const decodeRows = Schema.decodeUnknown(Schema.Array(StoredUserFromRow))
-const encodeRow = Schema.encode(StoredUserFromRow)
-
-/** What pg's DatabaseError carries; not its `detail`, which can quote the row, hash and all. */
-const DatabaseError = Schema.Struct({
-  code: Schema.String,
-  message: Schema.String,
-  constraint: Schema.optional(Schema.String),
-})
-const conflictByIndex: Record<string, () => EmailAlreadyRegistered | UsernameTaken> = {
-  users_email_lower_key: () => new EmailAlreadyRegistered(),
-  users_username_lower_key: () => new UsernameTaken(),
-}
-
-/** A duplicate email or username (SQLSTATE 23505) is the domain's error; anything else a defect. */
-const toConflict = (error: SqlError.SqlError): Effect.Effect<never, EmailAlreadyRegistered | UsernameTaken> =>
-  Option.match(Schema.decodeUnknownOption(DatabaseError)(error.cause), {
-    onNone: () => Effect.die(error),
-    onSome: ({ code, constraint, message }) => {
-      const conflict = code === "23505" && constraint !== undefined ? conflictByIndex[constraint] : undefined
-      return conflict === undefined
-        ? Effect.die(new Error(`inserting a user failed: ${message} (SQLSTATE ${code})`))
-        : Effect.fail(conflict())
-    },
-  })
+import { SqlClient } from "@effect/sql"
+import { UserNotFound, UserRepository } from "@userkit/domain"
+import { Effect, Layer, Option } from "effect"
+import { keepingAnActiveSuperuser, targetRow } from "./SuperuserGuard.js"
+import { decodeRows, insertRow, toConflict, USER_COLUMNS, updateRow } from "./UserRow.js"
+import { searchUsers } from "./UserSearch.js"
 
 const make = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
+  const columns = sql.literal(USER_COLUMNS)
   const findOne = <E, R>(rows: Effect.Effect<ReadonlyArray<unknown>, E, R>) =>
     rows.pipe(
       Effect.flatMap(decodeRows),
       Effect.map((found) => Option.fromNullable(found[0])),
       Effect.orDie,
     )
+  const changedAny = (rows: ReadonlyArray<unknown>) => rows.length > 0
+  const foundOrFail = (found: boolean) => (found ? Effect.void : Effect.fail(new UserNotFound()))
 
-  // Every method is one statement on whatever pooled connection is free: nothing here holds a
-  // transaction while waiting on another connection (which would deadlock on PGlite).
+  // Reads and plain writes are one statement on whatever pooled connection is free. The writes
+  // that could remove the last active superuser take a transaction (SuperuserGuard), and run it
+  // all on that transaction's connection: waiting there on another connection would deadlock PGlite.
   return UserRepository.of({
     insert: (stored) =>
-      encodeRow(stored).pipe(
+      insertRow(stored).pipe(
         Effect.orDie,
         Effect.flatMap((row) => sql`INSERT INTO users ${sql.insert(row)}`),
         Effect.catchTag("SqlError", toConflict),
@@ -68,20 +30,44 @@ const make = Effect.gen(function* () {
         Effect.withSpan("PgUserRepository.insert"),
       ),
     findById: (id) =>
-      findOne(sql`SELECT * FROM users WHERE id = ${id}`).pipe(Effect.withSpan("PgUserRepository.findById")),
+      findOne(sql`SELECT ${columns} FROM users WHERE id = ${id}`).pipe(Effect.withSpan("PgUserRepository.findById")),
     findByLogin: (login) => {
       const key = login.trim()
+      // No email or username holds a NUL (PostgreSQL text cannot), and sending one is an error.
+      if (key.includes("\u0000")) return Effect.succeedNone
       return findOne(
-        sql`SELECT * FROM users WHERE lower(email) = lower(${key}) OR lower(username) = lower(${key}) LIMIT 1`,
+        sql`SELECT ${columns} FROM users WHERE lower(email) = lower(${key}) OR lower(username) = lower(${key}) LIMIT 1`,
       ).pipe(Effect.withSpan("PgUserRepository.findByLogin"))
     },
-    list: ({ offset, limit }) =>
-      sql`SELECT * FROM users ORDER BY created_at, id LIMIT ${limit} OFFSET ${offset}`.pipe(
-        Effect.flatMap(decodeRows),
-        Effect.map((rows) => rows.map((r) => r.user)),
+    search: (query) => searchUsers(sql, query).pipe(Effect.orDie, Effect.withSpan("PgUserRepository.search")),
+    update: (user) =>
+      updateRow(user).pipe(
         Effect.orDie,
-        Effect.withSpan("PgUserRepository.list"),
+        Effect.flatMap((row) => {
+          const write = (onlyWithoutStanding: boolean) =>
+            sql`UPDATE users SET ${sql.update(row)} WHERE ${targetRow(sql, user.id, onlyWithoutStanding)} RETURNING id`.pipe(
+              Effect.map(changedAny),
+            )
+          // Still an active superuser afterwards: the write cannot lose the last one.
+          return user.is_superuser && user.is_active
+            ? Effect.flatMap(write(false), foundOrFail)
+            : keepingAnActiveSuperuser(sql, user.id, write)
+        }),
+        Effect.catchTag("SqlError", toConflict),
+        Effect.withSpan("PgUserRepository.update"),
       ),
+    setPasswordHash: (id, hash) =>
+      sql`UPDATE users SET password_hash = ${hash} WHERE id = ${id} RETURNING id`.pipe(
+        Effect.orDie,
+        Effect.flatMap((rows) => foundOrFail(changedAny(rows))),
+        Effect.withSpan("PgUserRepository.setPasswordHash"),
+      ),
+    delete: (id) =>
+      keepingAnActiveSuperuser(sql, id, (onlyWithoutStanding) =>
+        sql`DELETE FROM users WHERE ${targetRow(sql, id, onlyWithoutStanding)} RETURNING id`.pipe(
+          Effect.map(changedAny),
+        ),
+      ).pipe(Effect.catchTag("SqlError", Effect.die), Effect.withSpan("PgUserRepository.delete")),
   })
 })
 

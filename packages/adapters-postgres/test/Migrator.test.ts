@@ -10,6 +10,7 @@ import {
   migrations,
   postgresLayer,
 } from "../src/index.js"
+import { searchMigrationSuite } from "./suites/SearchMigrationSuite.js"
 import {
   embeddedTestDatabase,
   freshSchema,
@@ -19,15 +20,18 @@ import {
   testDatabaseUrl,
 } from "./support/TestDatabase.js"
 
-const [createUsers] = migrations
+const latest = migrations.length
 const aTable = (version: number, table: string, extraSql = ""): Migration => ({
   version,
   name: `create_${table}`,
   up: `CREATE TABLE ${table} (id integer); ${extraSql}`,
   down: `DROP TABLE ${table};`,
 })
-// pg_sleep widens the window in which concurrent migrators would race without the lock.
-const threeSteps = [...migrations, aTable(2, "alpha", "SELECT pg_sleep(0.05);"), aTable(3, "beta")]
+// Two test migrations after the real ones; pg_sleep widens the window in which concurrent
+// migrators would race without the lock.
+const alpha = latest + 1
+const beta = latest + 2
+const twoMore = [...migrations, aTable(alpha, "alpha", "SELECT pg_sleep(0.05);"), aTable(beta, "beta")]
 
 const tableExists = (name: string) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
@@ -36,6 +40,7 @@ const tableExists = (name: string) =>
     ),
   )
 const versions = (list: ReadonlyArray<{ readonly version: number }>) => list.map((m) => m.version)
+const everyVersion = [...versions(migrations), alpha, beta]
 const recordedVersions = Effect.flatMap(SqlClient.SqlClient, (sql) =>
   Effect.map(sql<{ readonly version: number }>`SELECT version FROM userkit_migrations ORDER BY version`, versions),
 )
@@ -73,7 +78,9 @@ const migratorSuite = (name: string, database: TestDatabase) =>
       Effect.gen(function* () {
         const migrator = yield* Migrator
         yield* migrator.up
-        expect(yield* migrator.down()).toEqual([createUsers])
+        expect(yield* migrator.down()).toEqual(migrations.slice(-1))
+        expect(yield* migrator.status).toMatchObject({ pending: migrations.slice(-1), current: false })
+        expect(yield* migrator.down({ to: 0 })).toEqual([...migrations].reverse().slice(1))
         expect(yield* tableExists("users")).toBe(false)
         expect(yield* migrator.status).toEqual({ applied: [], pending: migrations, current: false })
         expect(yield* migrator.down()).toEqual([])
@@ -85,38 +92,38 @@ const migratorSuite = (name: string, database: TestDatabase) =>
     test(
       "down to a version reverts every migration above it, latest first",
       Effect.gen(function* () {
-        const migrator = yield* makeMigrator(threeSteps)
+        const migrator = yield* makeMigrator(twoMore)
         yield* migrator.up
-        expect(versions(yield* migrator.down({ to: 1 }))).toEqual([3, 2])
+        expect(versions(yield* migrator.down({ to: latest }))).toEqual([beta, alpha])
         expect([yield* tableExists("users"), yield* tableExists("alpha"), yield* tableExists("beta")]).toEqual([
           true,
           false,
           false,
         ])
-        expect(versions((yield* migrator.status).pending)).toEqual([2, 3])
-        expect(versions(yield* migrator.down({ to: 0 }))).toEqual([1])
+        expect(versions((yield* migrator.status).pending)).toEqual([alpha, beta])
+        expect(versions(yield* migrator.down({ to: 0 }))).toEqual(versions(migrations).reverse())
       }),
     )
 
     test(
       "a failing migration leaves no trace and says which one failed",
       Effect.gen(function* () {
-        const migrator = yield* makeMigrator([...migrations, aTable(2, "alpha", "SELECT no_such_function();")])
+        const migrator = yield* makeMigrator([...migrations, aTable(alpha, "alpha", "SELECT no_such_function();")])
         const error = yield* Effect.flip(migrator.up)
         expect(error).toBeInstanceOf(MigrationError)
-        expect(error.message).toContain("migration 2 (create_alpha) failed")
+        expect(error.message).toContain(`migration ${alpha} (create_alpha) failed`)
         expect(error.message).toContain("no_such_function")
         expect(yield* tableExists("alpha")).toBe(false)
-        expect(versions((yield* migrator.status).applied)).toEqual([1])
+        expect(versions((yield* migrator.status).applied)).toEqual(versions(migrations))
       }),
     )
 
     test(
       "refuses to revert a migration this version does not know",
       Effect.gen(function* () {
-        yield* Effect.flatMap(makeMigrator(threeSteps), (m) => m.up)
+        yield* Effect.flatMap(makeMigrator(twoMore), (m) => m.up)
         const error = yield* Effect.flip(Effect.flatMap(Migrator, (m) => m.down()))
-        expect(error.message).toContain("migration 3 (create_beta) is applied but unknown")
+        expect(error.message).toContain(`migration ${beta} (create_beta) is applied but unknown`)
         expect(yield* tableExists("beta")).toBe(true)
       }),
     )
@@ -124,21 +131,24 @@ const migratorSuite = (name: string, database: TestDatabase) =>
     test(
       "concurrent ups through one pool apply each migration exactly once",
       Effect.gen(function* () {
-        const migrator = yield* makeMigrator(threeSteps)
+        const migrator = yield* makeMigrator(twoMore)
         const applied = yield* Effect.all(
           Array.from({ length: 6 }, () => migrator.up),
           { concurrency: "unbounded" },
         )
-        expect(versions(applied.flat()).sort()).toEqual([1, 2, 3])
-        expect(yield* recordedVersions).toEqual([1, 2, 3])
+        expect(versions(applied.flat()).sort((a, b) => a - b)).toEqual(everyVersion)
+        expect(yield* recordedVersions).toEqual(everyVersion)
       }),
     )
   })
 
-migratorSuite("embedded engine (PGlite)", embeddedTestDatabase())
+const embedded = embeddedTestDatabase()
+migratorSuite("embedded engine (PGlite)", embedded)
+searchMigrationSuite("embedded engine (PGlite)", embedded)
 
 describe.runIf(hasTestDatabase)("on a PostgreSQL server (TEST_DATABASE_URL)", () => {
   migratorSuite("PostgreSQL", postgresTestDatabase(testDatabaseUrl))
+  searchMigrationSuite("PostgreSQL", postgresTestDatabase(testDatabaseUrl))
 
   it.live("several instances starting at once on a fresh schema apply each migration exactly once", () =>
     Effect.gen(function* () {
@@ -154,13 +164,13 @@ describe.runIf(hasTestDatabase)("on a PostgreSQL server (TEST_DATABASE_URL)", ()
       )
       const onEach = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient>) =>
         Effect.forEach(clients, (sql) => Effect.provideService(effect, SqlClient.SqlClient, sql))
-      const migrators = yield* onEach(makeMigrator(threeSteps))
+      const migrators = yield* onEach(makeMigrator(twoMore))
       const applied = yield* Effect.all(
         migrators.map((m) => m.up),
         { concurrency: "unbounded" },
       )
-      expect(versions(applied.flat()).sort()).toEqual([1, 2, 3])
-      expect(yield* onEach(recordedVersions)).toEqual(clients.map(() => [1, 2, 3]))
+      expect(versions(applied.flat()).sort((a, b) => a - b)).toEqual(everyVersion)
+      expect(yield* onEach(recordedVersions)).toEqual(clients.map(() => everyVersion))
     }).pipe(Effect.scoped),
   )
 })

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { UserRepository } from "@userkit/domain"
 import { aStoredUser, userRepositoryContract } from "@userkit/domain/testing"
-import { Cause, Effect, Exit } from "effect"
+import { Cause, Effect, Exit, Option } from "effect"
+import { userSearchSuite } from "./suites/UserSearchSuite.js"
 import {
   embeddedTestDatabase,
   hasTestDatabase,
@@ -20,12 +21,15 @@ const everyStringIn = (value: unknown, seen = new Set<unknown>()): string => {
     .join("\n")
 }
 
-const embedded = repositoryOn(embeddedTestDatabase())
+const database = embeddedTestDatabase()
+const embedded = repositoryOn(database)
 
 userRepositoryContract("embedded engine (PGlite)", embedded)
+userSearchSuite("embedded engine (PGlite)", database)
 
 describe.runIf(hasTestDatabase)("on a PostgreSQL server (TEST_DATABASE_URL)", () => {
   userRepositoryContract("PostgreSQL", repositoryOn(postgresTestDatabase(testDatabaseUrl)))
+  userSearchSuite("PostgreSQL", postgresTestDatabase(testDatabaseUrl))
 })
 
 describe("PgUserRepository", () => {
@@ -39,6 +43,15 @@ describe("PgUserRepository", () => {
       const defect = everyStringIn(Cause.squash(exit.cause))
       expect(defect).toContain("users_password_hash_check")
       expect(defect).not.toContain(stored.user.email)
+    }).pipe(Effect.provide(embedded)),
+  )
+
+  it.live("a login with a NUL, which no account can hold, finds nobody instead of failing", () =>
+    Effect.gen(function* () {
+      const repo = yield* UserRepository
+      const stored = aStoredUser()
+      yield* repo.insert(stored)
+      expect(yield* repo.findByLogin(`${stored.user.username}\u0000`)).toEqual(Option.none())
     }).pipe(Effect.provide(embedded)),
   )
 })

@@ -1,7 +1,8 @@
 import { createUsers } from "./0001_create_users.js"
+import { searchIndexes } from "./0002_search_indexes.js"
 import type { Migration } from "./Migration.js"
 
 export * from "./Migration.js"
 
 /** Every migration of the users store, in version order. Append; never edit a released one. */
-export const migrations: ReadonlyArray<Migration> = [createUsers]
+export const migrations: ReadonlyArray<Migration> = [createUsers, searchIndexes]

@@ -29,10 +29,21 @@ export const embeddedTestDatabase = (): TestDatabase => {
   )
 }
 
+// Test files run in parallel; two concurrent CREATE EXTENSIONs of one name would collide.
+const TRGM_LOCK_KEY = 7_535_170_002
+
 /** A schema of its own on the test server, dropped with the scope; returns a URL that selects it. */
 export const freshSchema = (url: string): Effect.Effect<string, SqlError.SqlError, Scope.Scope> =>
   Effect.gen(function* () {
     const admin = Context.get(yield* Layer.build(postgresLayer({ url, maxConnections: 1 })), SqlClient.SqlClient)
+    // As a DBA would: pg_trgm in a schema no test drops, else migration 2 installs it in the first
+    // test schema, whose DROP ... CASCADE would take every other schema's trigram indexes along.
+    yield* admin.withTransaction(
+      Effect.andThen(
+        admin`SELECT pg_advisory_xact_lock(${TRGM_LOCK_KEY})`,
+        admin`CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public`,
+      ),
+    )
     const schema = `userkit_test_${crypto.randomUUID().replaceAll("-", "")}`
     yield* Effect.acquireRelease(admin.unsafe(`CREATE SCHEMA ${schema}`), () =>
       Effect.orDie(admin.unsafe(`DROP SCHEMA ${schema} CASCADE`)),

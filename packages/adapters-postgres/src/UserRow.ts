@@ -1,0 +1,73 @@
+import type { SqlError } from "@effect/sql"
+import { EmailAlreadyRegistered, PasswordHash, type StoredUser, User, UsernameTaken } from "@userkit/domain"
+import { Effect, Option, Schema } from "effect"
+
+/** A user's columns as the driver returns them (timestamps as Date), decoded field by field. */
+const ProfileRow = Schema.Struct({
+  ...User.fields,
+  created_at: Schema.DateTimeUtcFromDate,
+  updated_at: Schema.DateTimeUtcFromDate,
+})
+const UserRow = Schema.Struct({ ...ProfileRow.fields, password_hash: PasswordHash })
+
+/** The one place rows become domain values and back. */
+const StoredUserFromRow = Schema.transform(
+  UserRow,
+  Schema.typeSchema(Schema.Struct({ user: User, passwordHash: PasswordHash })),
+  {
+    strict: true,
+    // The row schema has just checked every field with User's own schemas.
+    decode: ({ password_hash, ...fields }) => ({ user: new User(fields, true), passwordHash: password_hash }),
+    encode: ({ user, passwordHash }) => ({ ...user, password_hash: passwordHash }),
+  },
+)
+
+/** What a SELECT of a user reads: the row without the search copies, which only SQL needs. */
+export const USER_COLUMNS =
+  "id, email, username, full_name, bio, avatar_url, is_active, is_superuser, password_hash, created_at, updated_at"
+
+export const decodeRows = Schema.decodeUnknown(Schema.Array(StoredUserFromRow))
+
+/**
+ * Lower-cased with JS `toLowerCase`, the function the domain's search rule names, so that search
+ * agrees with it whatever the database's LC_CTYPE (migration 2 explains).
+ */
+const searchCopies = (user: User) => ({
+  email_lower: user.email.toLowerCase(),
+  username_lower: user.username.toLowerCase(),
+  full_name_lower: (user.full_name ?? "").toLowerCase(),
+})
+
+/** Every column of a new row. */
+export const insertRow = (stored: StoredUser) =>
+  Effect.map(Schema.encode(StoredUserFromRow)(stored), (row) => ({ ...row, ...searchCopies(stored.user) }))
+
+/** The columns an update replaces: profile, flags, updated_at (not the id, creation time or hash). */
+export const updateRow = (user: User) =>
+  Effect.map(Schema.encode(ProfileRow)(user), ({ id: _id, created_at: _createdAt, ...row }) => ({
+    ...row,
+    ...searchCopies(user),
+  }))
+
+/** What pg's DatabaseError carries; not its `detail`, which can quote the row, hash and all. */
+const DatabaseError = Schema.Struct({
+  code: Schema.String,
+  message: Schema.String,
+  constraint: Schema.optional(Schema.String),
+})
+const conflictByIndex: Record<string, () => EmailAlreadyRegistered | UsernameTaken> = {
+  users_email_lower_key: () => new EmailAlreadyRegistered(),
+  users_username_lower_key: () => new UsernameTaken(),
+}
+
+/** A duplicate email or username (SQLSTATE 23505) is the domain's error; anything else a defect. */
+export const toConflict = (error: SqlError.SqlError): Effect.Effect<never, EmailAlreadyRegistered | UsernameTaken> =>
+  Option.match(Schema.decodeUnknownOption(DatabaseError)(error.cause), {
+    onNone: () => Effect.die(error),
+    onSome: ({ code, constraint, message }) => {
+      const conflict = code === "23505" && constraint !== undefined ? conflictByIndex[constraint] : undefined
+      return conflict === undefined
+        ? Effect.die(new Error(`writing a user failed: ${message} (SQLSTATE ${code})`))
+        : Effect.fail(conflict())
+    },
+  })
