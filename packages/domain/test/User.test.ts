@@ -55,6 +55,12 @@ describe("registration input", () => {
     expect(message).not.toContain("hunter2")
   })
 
+  it("refuses control characters (NUL above all) in a name or a bio, but keeps line breaks in a bio", () => {
+    expect(decodes(Registration)({ ...base, full_name: "Ada\u0000" })).toBe(false)
+    expect(decodes(Registration)({ ...base, bio: "bell\u0007" })).toBe(false)
+    expect(decodes(Registration)({ ...base, bio: "line one\nline two\ttabbed" })).toBe(true)
+  })
+
   it("refuses fields it does not know, such as a privilege", () => {
     expect(decodes(Registration)({ ...base, is_superuser: true })).toBe(false)
   })

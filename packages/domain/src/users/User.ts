@@ -42,10 +42,26 @@ export const Username = Schema.String.pipe(
 ).annotations({ identifier: "Username" })
 export type Username = typeof Username.Type
 
+// PostgreSQL text cannot hold NUL, and no name or bio needs other control characters (a bio may
+// keep tabs and line breaks).
+const hasNoControlCharacters = (s: string): boolean => {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || c === 0x7f) return false
+  }
+  return true
+}
+
 export const FullName = Schema.Trim.pipe(
   Schema.maxLength(200, { message: () => "full_name must be at most 200 characters" }),
+  Schema.filter(
+    (s) => (hasNoControlCharacters(s) && !/[\t\n\r]/.test(s)) || "full_name must not contain control characters",
+  ),
 )
-export const Bio = Schema.String.pipe(Schema.maxLength(1000, { message: () => "bio must be at most 1000 characters" }))
+export const Bio = Schema.String.pipe(
+  Schema.maxLength(1000, { message: () => "bio must be at most 1000 characters" }),
+  Schema.filter((s) => hasNoControlCharacters(s) || "bio must not contain control characters"),
+)
 export const AvatarUrl = Schema.Trim.pipe(
   Schema.maxLength(2048, { message: () => "avatar_url must be at most 2048 characters" }),
   Schema.pattern(/^https?:\/\/[^\s/?#]+[^\s]*$/i, { message: () => "avatar_url must be an http or https URL" }),
