@@ -2,11 +2,12 @@ import * as Fs from "node:fs/promises"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { type SqlClient, SqlError } from "@effect/sql"
-import { PgClient } from "@effect/sql-pg"
+import type { PgClient } from "@effect/sql-pg"
 import { PGlite } from "@electric-sql/pglite"
 import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 import { Effect, Layer } from "effect"
+import { type PoolStats, pooledClient } from "./ConnectionPool.js"
 import { lockDataDirectory } from "./DataDirectoryLock.js"
 
 export interface EmbeddedEngineOptions {
@@ -71,7 +72,7 @@ const serve = (db: PGlite, socketDir: string, connections: number) =>
 export const EmbeddedEngine = {
   layer: (
     options: EmbeddedEngineOptions = {},
-  ): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, SqlError.SqlError> =>
+  ): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient | PoolStats, SqlError.SqlError> =>
     Layer.unwrapScoped(
       Effect.gen(function* () {
         const connections = options.maxConnections ?? DEFAULT_POOL_SIZE
@@ -79,13 +80,12 @@ export const EmbeddedEngine = {
         if (options.dataDir !== undefined) yield* lockDataDirectory(options.dataDir)
         const db = yield* openDatabase(options.dataDir)
         yield* serve(db, socketDir, connections)
-        return PgClient.layer({
+        return pooledClient({
           host: socketDir,
           port: SOCKET_PORT,
-          username: "postgres",
+          user: "postgres",
           database: "postgres",
-          maxConnections: connections,
-          applicationName: "userkit",
+          max: connections,
         })
       }),
     ),

@@ -1,6 +1,10 @@
 import type { SqlClient, SqlError } from "@effect/sql"
-import { PgClient } from "@effect/sql-pg"
+import type { PgClient } from "@effect/sql-pg"
 import { type Layer, Redacted } from "effect"
+import { type PoolStats, pooledClient } from "./ConnectionPool.js"
+
+// pg's own default.
+const DEFAULT_POOL_SIZE = 10
 
 export interface PostgresOptions {
   /** postgres://user:password@host:port/database; `?options=-c search_path=...` is passed on. */
@@ -15,9 +19,8 @@ export interface PostgresOptions {
  */
 export const postgresLayer = (
   options: PostgresOptions,
-): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, SqlError.SqlError> =>
-  PgClient.layer({
-    url: Redacted.isRedacted(options.url) ? options.url : Redacted.make(options.url),
-    maxConnections: options.maxConnections,
-    applicationName: "userkit",
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient | PoolStats, SqlError.SqlError> =>
+  pooledClient({
+    connectionString: Redacted.isRedacted(options.url) ? Redacted.value(options.url) : options.url,
+    max: options.maxConnections ?? DEFAULT_POOL_SIZE,
   })

@@ -1,3 +1,4 @@
+export * from "./ConnectionPool.js"
 export * from "./EmbeddedEngine.js"
 export * from "./Migrator.js"
 export * from "./migrations/index.js"
