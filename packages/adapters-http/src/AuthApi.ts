@@ -1,16 +1,14 @@
-import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
-import { Credentials, Registration, User } from "@userkit/domain"
+import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
+import { EmailAlreadyRegistered, Registration, User } from "@userkit/domain"
 import { Schema } from "effect"
 import { Authentication } from "./Authentication.js"
+import { toProblem } from "./DomainProblems.js"
+import { aRegistration, aUser, someCredentials } from "./Examples.js"
+import { problemBody } from "./middleware/Problems.js"
 import { RouteNote } from "./middleware/RouteNote.js"
-import {
-  BadRequest,
-  Conflict,
-  ContentTooLarge,
-  Unauthorized,
-  UnprocessableContent,
-  UnsupportedMediaType,
-} from "./Problem.js"
+import { documented } from "./OpenApiExamples.js"
+import { LoginPayload, reportingAllErrors } from "./Payloads.js"
+import { BodyProblems, Conflict, Unauthorized } from "./Problem.js"
 
 /** The OAuth2 token response (RFC 6749 §5.1), with the user it was issued to. */
 export const AccessToken = Schema.Struct({
@@ -21,50 +19,54 @@ export const AccessToken = Schema.Struct({
 }).annotations({ identifier: "AccessToken" })
 export type AccessToken = typeof AccessToken.Type
 
-/**
- * The payload reports every wrong field, not only the first: parse options on an outer schema flow
- * down and merge with the domain schema's own (Registration refuses unknown fields).
- */
-const reportingAllErrors = <A, I, R>(schema: Schema.Schema<A, I, R>): Schema.Schema<A, I, R> =>
-  Schema.suspend(() => schema).annotations({ parseOptions: { errors: "all" } })
-
-// The OAuth2 password form and the same fields as JSON: the builder parses the body by its content type.
-const LoginPayload = Schema.Union(
-  Credentials,
-  Credentials.pipe(HttpApiSchema.withEncoding({ kind: "UrlParams" })),
-).annotations({ parseOptions: { errors: "all" } })
-
 const register = HttpApiEndpoint.post("register", "/auth/register")
   .setPayload(reportingAllErrors(Registration))
   .addSuccess(User, { status: 201 })
-  .addError(Conflict, { status: 409 })
-  .addError(BadRequest, { status: 400 })
-  .addError(ContentTooLarge, { status: 413 })
-  .addError(UnsupportedMediaType, { status: 415 })
-  .addError(UnprocessableContent, { status: 422 })
-  .annotate(OpenApi.Summary, "Open an account")
-  .annotate(OpenApi.Description, "Creates an active, unprivileged user. Email and username are unique ignoring case.")
+  .addError(Conflict)
+  .addError(BodyProblems)
+  .annotateContext(
+    documented({
+      summary: "Open an account",
+      description: "Creates an active, unprivileged user. Email and username are unique ignoring case.",
+      request: aRegistration,
+      responses: { 201: aUser, 409: problemBody(toProblem(new EmailAlreadyRegistered())) },
+    }),
+  )
 
 const login = HttpApiEndpoint.post("login", "/auth/login")
   .setPayload(LoginPayload)
   .addSuccess(AccessToken)
-  .addError(Unauthorized, { status: 401 })
-  .addError(BadRequest, { status: 400 })
-  .addError(ContentTooLarge, { status: 413 })
-  .addError(UnsupportedMediaType, { status: 415 })
-  .addError(UnprocessableContent, { status: 422 })
-  .annotate(OpenApi.Summary, "Log in")
-  .annotate(
-    OpenApi.Description,
-    "OAuth2 password grant: `username` is the account's email or username. Answers a bearer access token. " +
-      "A wrong login, a wrong password and an inactive account all get the same 401.",
+  .addError(Unauthorized)
+  .addError(BodyProblems)
+  .annotateContext(
+    documented({
+      summary: "Log in",
+      description:
+        "OAuth2 password grant: `username` is the account's email or username. Answers a bearer access token. " +
+        "A wrong login, a wrong password and an inactive account all get the same 401. The form may carry " +
+        "`grant_type`, `scope`, `client_id` and `client_secret` as OAuth2 clients send them; they are ignored.",
+      request: someCredentials,
+      responses: {
+        200: {
+          access_token: "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIwMTk0In0.c2lnbmF0dXJl",
+          token_type: "bearer",
+          expires_in: 900,
+          user: aUser,
+        },
+      },
+    }),
   )
 
 const me = HttpApiEndpoint.get("me", "/auth/me")
   .addSuccess(User)
   .middleware(Authentication)
-  .annotate(OpenApi.Summary, "The caller's profile")
-  .annotate(OpenApi.Description, "The user the bearer token was issued to.")
+  .annotateContext(
+    documented({
+      summary: "The caller's profile",
+      description: "The user the bearer token was issued to, email and account flags included.",
+      responses: { 200: aUser },
+    }),
+  )
 
 export class AuthApi extends HttpApiGroup.make("auth")
   .add(register)

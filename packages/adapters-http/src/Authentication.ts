@@ -2,16 +2,23 @@ import { HttpApiMiddleware, HttpApiSecurity, HttpServerRequest } from "@effect/p
 import { Accounts, type User } from "@userkit/domain"
 import { Context, Effect, Layer, Option, Redacted } from "effect"
 import { toProblem, unauthorized } from "./DomainProblems.js"
+import { noteRoute } from "./middleware/RouteNote.js"
 import { Unauthorized } from "./Problem.js"
 
 /** The user a secured endpoint runs for, as `Accounts.currentUser` found it. */
 export class CurrentUser extends Context.Tag("userkit/http/CurrentUser")<CurrentUser, User>() {}
 
+/**
+ * How secured endpoints are documented. The document turns it into the OAuth2 password flow
+ * (see OpenApiDocument.ts); the token itself is read below, not by the platform, whose decoder
+ * slices 7 characters off any header, whatever its scheme.
+ */
+export const bearerSecurity = { OAuth2PasswordBearer: HttpApiSecurity.bearer } as const
+
 export class Authentication extends HttpApiMiddleware.Tag<Authentication>()("userkit/http/Authentication", {
   provides: CurrentUser,
   failure: Unauthorized,
-  // Declared for the OpenAPI document; the token itself is read below, not by the platform.
-  security: { bearer: HttpApiSecurity.bearer },
+  security: bearerSecurity,
 }) {}
 
 // RFC 6750: the scheme is case-insensitive, the token a non-empty b64token.
@@ -24,17 +31,19 @@ export const bearerToken = (authorization: string | undefined): Option.Option<Re
     Option.map(Redacted.make),
   )
 
+/**
+ * The caller, or the one 401. The route is noted first: the router runs endpoint middleware before
+ * the group's RouteNote, and a refused request must still be logged and counted by its template.
+ */
+export const authenticate = (accounts: Accounts) =>
+  noteRoute.pipe(
+    Effect.zipRight(HttpServerRequest.HttpServerRequest),
+    Effect.flatMap((request) => bearerToken(request.headers.authorization)),
+    Effect.mapError(unauthorized),
+    Effect.flatMap((token) => accounts.currentUser(token).pipe(Effect.mapError((error) => toProblem(error)))),
+  )
+
 export const AuthenticationLive: Layer.Layer<Authentication, never, Accounts> = Layer.effect(
   Authentication,
-  Effect.map(Accounts, (accounts) =>
-    Authentication.of({
-      // The platform's decoded token slices 7 characters off any header, whatever its scheme, so it is ignored.
-      bearer: () =>
-        HttpServerRequest.HttpServerRequest.pipe(
-          Effect.flatMap((request) => bearerToken(request.headers.authorization)),
-          Effect.mapError(unauthorized),
-          Effect.flatMap((token) => accounts.currentUser(token).pipe(Effect.mapError((error) => toProblem(error)))),
-        ),
-    }),
-  ),
+  Effect.map(Accounts, (accounts) => Authentication.of({ OAuth2PasswordBearer: () => authenticate(accounts) })),
 )

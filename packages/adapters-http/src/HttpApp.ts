@@ -1,43 +1,78 @@
-import { HttpApiBuilder, HttpApiSwagger, type HttpRouter, type HttpServer } from "@effect/platform"
-import type { Accounts } from "@userkit/domain"
-import { Effect, Layer } from "effect"
+import { HttpApiBuilder, HttpApiSwagger, HttpRouter, type HttpServer } from "@effect/platform"
+import type { Accounts, Administration, Directory } from "@userkit/domain"
+import { Effect, Either, Layer } from "effect"
 import { Api } from "./Api.js"
+import { AdminHandlers } from "./handlers/AdminHandlers.js"
 import { AuthHandlers } from "./handlers/AuthHandlers.js"
+import { METRICS_PATH, MetricsRoute } from "./handlers/MetricsRoute.js"
 import { OpsHandlers } from "./handlers/OpsHandlers.js"
+import { UsersHandlers } from "./handlers/UsersHandlers.js"
+import { HttpMetrics, type MetricsGauge } from "./Metrics.js"
+import { type CorsOptions, checkCors, corsFor } from "./middleware/Cors.js"
 import { problemResponses } from "./middleware/Problems.js"
-import { limitRequestBody } from "./middleware/RequestBody.js"
+import { DEFAULT_MAX_BODY_BYTES, limitRequestBody } from "./middleware/RequestBody.js"
 import { logRequests } from "./middleware/RequestLog.js"
+import { countRequests } from "./middleware/RequestMetrics.js"
 import { RouteNoteLive } from "./middleware/RouteNote.js"
 import type { ReadinessCheck } from "./Readiness.js"
 
 export interface HttpAppOptions {
   /** The largest request body accepted, in bytes; longer ones get a 413. Default 64 KiB. */
   readonly maxBodyBytes?: number
+  /** Serve `GET /metrics` (Prometheus text format). Default off: then /metrics is a 404 like any unknown path. */
+  readonly metrics?: boolean
+  /** Values the app adds to /metrics (e.g. database pool use); read at each scrape. Ignored when metrics are off. */
+  readonly metricsGauges?: ReadonlyArray<MetricsGauge>
+  /** Browser calls from other origins. Default: none allowed (no CORS headers, OPTIONS is a 404). */
+  readonly cors?: CorsOptions
 }
 
-export const DEFAULT_MAX_BODY_BYTES = 64 * 1024
+const DOCS_PATH = "/docs"
+const OPENAPI_PATH = "/openapi.json"
 
-const ApiLive = HttpApiBuilder.api(Api).pipe(Layer.provide([AuthHandlers, OpsHandlers]), Layer.provide(RouteNoteLive))
+const ApiLive = HttpApiBuilder.api(Api).pipe(
+  Layer.provide([AuthHandlers, UsersHandlers, AdminHandlers, OpsHandlers]),
+  Layer.provide(RouteNoteLive),
+)
+
+/** The edge, outermost first: log and count what was finally answered, after every failure became a problem. */
+const edge = (options: HttpAppOptions, maxBodyBytes: number) =>
+  HttpApiBuilder.middleware(
+    Api,
+    Effect.map(HttpMetrics, (metrics) => {
+      const count =
+        options.metrics === true ? countRequests(metrics, new Set([DOCS_PATH, OPENAPI_PATH, METRICS_PATH])) : undefined
+      const cors = options.cors === undefined ? undefined : corsFor(options.cors)
+      return (app) => {
+        const answered = problemResponses(limitRequestBody(maxBodyBytes)(app))
+        const shared = cors === undefined ? answered : cors(answered)
+        return logRequests(count === undefined ? shared : count(shared))
+      }
+    }),
+  )
 
 const makeLayer = (
   options: HttpAppOptions = {},
 ): Layer.Layer<
   never,
   never,
-  HttpServer.HttpServer | HttpRouter.HttpRouter.DefaultServices | Accounts | ReadinessCheck
+  HttpServer.HttpServer | HttpRouter.HttpRouter.DefaultServices | Accounts | Directory | Administration | ReadinessCheck
 > => {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1)
     return Layer.effectDiscard(Effect.dieMessage("maxBodyBytes must be a positive whole number of bytes"))
-  // Outermost first: log what was finally answered, after every failure became a problem.
-  const edge = HttpApiBuilder.middleware(Api, (app) =>
-    logRequests(problemResponses(limitRequestBody(maxBodyBytes)(app))),
-  )
+  const cors = options.cors === undefined ? Either.right(undefined) : checkCors(options.cors)
+  if (Either.isLeft(cors)) return Layer.effectDiscard(Effect.dieMessage(cors.left))
+  const metrics = options.metrics === true ? HttpMetrics.layer(options.metricsGauges ?? []) : HttpMetrics.disabled
   return HttpApiBuilder.serve().pipe(
-    Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
-    Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
-    Layer.provide(edge),
+    Layer.provide(HttpApiSwagger.layer({ path: DOCS_PATH })),
+    Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: OPENAPI_PATH })),
+    Layer.provide(options.metrics === true ? MetricsRoute : Layer.empty),
+    Layer.provide(edge(options, maxBodyBytes)),
     Layer.provide(ApiLive),
+    Layer.provide(metrics),
+    // `GET /users/` is the seed clients' spelling of `GET /users`: every route answers both.
+    Layer.provide(HttpRouter.setRouterConfig({ ignoreTrailingSlash: true })),
   )
 }
 

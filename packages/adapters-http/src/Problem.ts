@@ -31,6 +31,7 @@ const ProblemClass =
 
 export class BadRequest extends ProblemClass<BadRequest>()("BadRequest", 400, "Bad Request") {}
 export class Unauthorized extends ProblemClass<Unauthorized>()("Unauthorized", 401, "Unauthorized") {}
+export class Forbidden extends ProblemClass<Forbidden>()("Forbidden", 403, "Forbidden") {}
 export class NotFound extends ProblemClass<NotFound>()("NotFound", 404, "Not Found") {}
 export class Conflict extends ProblemClass<Conflict>()("Conflict", 409, "Conflict") {}
 export class ContentTooLarge extends ProblemClass<ContentTooLarge>()("ContentTooLarge", 413, "Content Too Large") {}
@@ -68,6 +69,7 @@ export class UnprocessableContent extends Schema.Class<UnprocessableContent>("Un
 export type Problem =
   | BadRequest
   | Unauthorized
+  | Forbidden
   | NotFound
   | Conflict
   | ContentTooLarge
@@ -79,6 +81,7 @@ export type Problem =
 const problemClasses = [
   BadRequest,
   Unauthorized,
+  Forbidden,
   NotFound,
   Conflict,
   ContentTooLarge,
@@ -98,3 +101,6 @@ export const problem = <P>(
   code: string,
   detail: string,
 ): P => new Class({ type: problemType(code), code, detail })
+
+/** What any endpoint reading a body may answer before its payload is decoded, and when it is not valid. */
+export const BodyProblems = Schema.Union(BadRequest, ContentTooLarge, UnsupportedMediaType, UnprocessableContent)

@@ -49,6 +49,24 @@ layer(testApp(), { excludeTestServices: true })("request logs", (it) => {
     }),
   )
 
+  it.effect("logs a user's path under its route template, whether answered or refused", () =>
+    Effect.gen(function* () {
+      const { logs } = yield* TestApp
+      const user = yield* loggedIn
+      const requests = [
+        ["id-ok", `/api/v1/users/${user.id}`, bearer(user.token), "/api/v1/users/:id", 200],
+        ["id-bad-token", `/api/v1/users/${user.id}`, bearer("nope"), "/api/v1/users/:id", 401],
+        ["id-malformed", "/api/v1/users/not-a-uuid", bearer(user.token), "/api/v1/users/:id", 404],
+        ["admin-forbidden", `/api/v1/admin/users/${user.id}`, bearer(user.token), "/api/v1/admin/users/:id", 403],
+      ] as const
+      for (const [requestId, path, headers, route, status] of requests) {
+        yield* send(path, { headers: { ...headers, "x-request-id": requestId } })
+        expect(linesFor(logs, requestId)[0]?.annotations).toMatchObject({ route, status })
+      }
+      expect(JSON.stringify(logs)).not.toContain(`"route":"/api/v1/users/${user.id}"`)
+    }),
+  )
+
   it.effect("never logs passwords, tokens or bodies", () =>
     Effect.gen(function* () {
       const { logs } = yield* TestApp

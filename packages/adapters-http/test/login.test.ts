@@ -69,6 +69,26 @@ layer(testApp(), { excludeTestServices: true })("POST /api/v1/auth/login", (it) 
     }),
   )
 
+  it.effect("accepts the form as Swagger UI's Authorize button posts it: grant_type, scope and client fields", () =>
+    Effect.gen(function* () {
+      const user = yield* register()
+      const form = {
+        grant_type: "password",
+        username: user.username,
+        password: user.password,
+        scope: "",
+        client_id: "swagger-ui",
+        client_secret: "",
+      }
+      // Swagger UI sends the (empty) client credentials as Basic by default; the login ignores them.
+      const headers = { authorization: "Basic Og==" }
+      expectSession(yield* send(loginPath, { method: "POST", headers, form }), user.username)
+      expectSession(yield* send(loginPath, { method: "POST", json: form }), user.username)
+      const other = { ...form, grant_type: "client_credentials", scope: "admin users:write" }
+      expectSession(yield* send(loginPath, { method: "POST", form: other }), user.username)
+    }),
+  )
+
   it.effect("answers 422 for a login missing its password, without echoing the login", () =>
     Effect.gen(function* () {
       const answer = yield* send(loginPath, { method: "POST", form: { username: "someone-secret" } })

@@ -5,6 +5,7 @@ import { Api } from "../Api.js"
 import type { AccessToken } from "../AuthApi.js"
 import { AuthenticationLive, CurrentUser } from "../Authentication.js"
 import { toProblem } from "../DomainProblems.js"
+import { HttpMetrics } from "../Metrics.js"
 
 // RFC 6749 §5.1: a response carrying a token must not be cached.
 const noStore = HttpApp.appendPreResponseHandler((_request, response) =>
@@ -14,10 +15,16 @@ const noStore = HttpApp.appendPreResponseHandler((_request, response) =>
 export const AuthHandlers = HttpApiBuilder.group(Api, "auth", (handlers) =>
   Effect.gen(function* () {
     const accounts = yield* Accounts
+    const metrics = yield* HttpMetrics
     return handlers
       .handle("register", ({ payload }) => accounts.register(payload).pipe(Effect.mapError((e) => toProblem(e))))
       .handle("login", ({ payload }) =>
         accounts.login(payload).pipe(
+          // Counted here, where the outcome is known: a malformed request (422) is no login attempt.
+          Effect.tapBoth({
+            onFailure: () => metrics.recordLogin("failure"),
+            onSuccess: () => metrics.recordLogin("success"),
+          }),
           Effect.mapError((e) => toProblem(e)),
           Effect.map(
             (session): AccessToken => ({

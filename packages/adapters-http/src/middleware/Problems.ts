@@ -50,7 +50,7 @@ export const invalidPayload = (issues: HttpApiError.HttpApiDecodeError["issues"]
   return new UnprocessableContent({ type: problemType("invalid_request"), code: "invalid_request", detail, errors })
 }
 
-const internalError = () => problem(InternalServerError, "internal_error", "an unexpected error occurred")
+export const internalError = () => problem(InternalServerError, "internal_error", "an unexpected error occurred")
 
 const fromFailure = (error: unknown): Problem => {
   if (isProblem(error)) return error
@@ -60,11 +60,11 @@ const fromFailure = (error: unknown): Problem => {
   return internalError()
 }
 
+export const malformedBody = () => problem(BadRequest, "malformed_body", "the request body could not be parsed")
+
 // The platform reads bodies with `orDie`: an unparsable body arrives here as a RequestError defect.
 const fromDefect = (defect: unknown): Problem =>
-  HttpServerError.isServerError(defect) && defect._tag === "RequestError"
-    ? problem(BadRequest, "malformed_body", "the request body could not be parsed")
-    : internalError()
+  HttpServerError.isServerError(defect) && defect._tag === "RequestError" ? malformedBody() : internalError()
 
 export const fromCause = (cause: Cause.Cause<unknown>): Problem =>
   Option.match(Cause.failureOption(cause), {
@@ -80,18 +80,22 @@ const headersFor = (p: Problem): Record<string, string> =>
       ? { connection: "close" }
       : {}
 
+/** A problem as the JSON it is answered with (and documented by). */
+export const problemBody = (p: Problem) => ({
+  type: p.type,
+  title: p.title,
+  status: p.status,
+  detail: p.detail,
+  code: p.code,
+  ...(p instanceof UnprocessableContent ? { errors: p.errors } : {}),
+})
+
 export const problemResponse = (p: Problem): HttpServerResponse.HttpServerResponse =>
-  HttpServerResponse.unsafeJson(
-    {
-      type: p.type,
-      title: p.title,
-      status: p.status,
-      detail: p.detail,
-      code: p.code,
-      ...(p instanceof UnprocessableContent ? { errors: p.errors } : {}),
-    },
-    { status: p.status, contentType: "application/problem+json", headers: headersFor(p) },
-  )
+  HttpServerResponse.unsafeJson(problemBody(p), {
+    status: p.status,
+    contentType: "application/problem+json",
+    headers: headersFor(p),
+  })
 
 /** Every failure and defect, declared or not, answered as problem+json: the one place they are mapped. */
 export const problemResponses = <E, R>(

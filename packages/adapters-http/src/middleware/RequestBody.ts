@@ -5,11 +5,15 @@ import { BadRequest, ContentTooLarge, problem, UnsupportedMediaType } from "../P
 // Methods whose bodies the API reads; any other body is left to the server to discard.
 const methodsWithBody: ReadonlySet<string> = new Set(["POST", "PUT", "PATCH", "DELETE"])
 const supportedMediaTypes: ReadonlySet<string> = new Set(["application/json", "application/x-www-form-urlencoded"])
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024
 /** Deeper JSON is refused before it is parsed: decoding and error formatting recurse per level. */
 export const MAX_JSON_DEPTH = 32
 
-const tooLarge = (maxBytes: number) =>
+export const tooLarge = (maxBytes: number) =>
   problem(ContentTooLarge, "content_too_large", `the request body must be at most ${maxBytes} bytes`)
+
+export const unsupportedMediaType = () =>
+  problem(UnsupportedMediaType, "unsupported_media_type", "send application/json or a urlencoded form")
 
 /**
  * Reads at most `maxBytes`; `None` when the body is longer. The rest stays unread, not destroyed:
@@ -87,9 +91,7 @@ export const limitRequestBody =
       const contentType = request.headers["content-type"]
       const mediaType = contentType === undefined ? "application/json" : contentType.split(";")[0]?.trim().toLowerCase()
       if (mediaType === undefined || !supportedMediaTypes.has(mediaType))
-        return yield* Effect.fail(
-          problem(UnsupportedMediaType, "unsupported_media_type", "send application/json or a urlencoded form"),
-        )
+        return yield* Effect.fail(unsupportedMediaType())
 
       const body = yield* readAtMost(request, maxBytes)
       if (Option.isNone(body)) return yield* Effect.fail(tooLarge(maxBytes))

@@ -3,7 +3,7 @@ import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { JwtAccessTokens } from "@userkit/adapters-crypto"
 import { FastPasswordHasher, MemoryUserRepository } from "@userkit/adapters-memory"
-import { Accounts } from "@userkit/domain"
+import { Accounts, Administration, Directory } from "@userkit/domain"
 import { Context, Duration, Effect, HashMap, Layer, Logger, Option, Redacted, Ref } from "effect"
 import { HttpApp, type HttpAppOptions, NotReady, ReadinessCheck } from "../../src/index.js"
 
@@ -31,7 +31,7 @@ export class TestApp extends Context.Tag("test/TestApp")<
   }
 >() {}
 
-const domain = Accounts.Default.pipe(
+const domain = Layer.mergeAll(Accounts.Default, Directory.Default, Administration.Default).pipe(
   Layer.provideMerge(
     Layer.mergeAll(MemoryUserRepository.layer, FastPasswordHasher.layer, JwtAccessTokens.layer(tokenOptions)),
   ),

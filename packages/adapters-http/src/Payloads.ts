@@ -1,0 +1,37 @@
+import { HttpApiSchema } from "@effect/platform"
+import { Credentials } from "@userkit/domain"
+import { Schema } from "effect"
+
+/**
+ * The payload reports every wrong field, not only the first: parse options on an outer schema flow
+ * down and merge with the domain schema's own (the domain's payloads refuse unknown fields).
+ */
+export const reportingAllErrors = <A, I, R>(schema: Schema.Schema<A, I, R>): Schema.Schema<A, I, R> =>
+  Schema.suspend(() => schema).annotations({ parseOptions: { errors: "all" } })
+
+/**
+ * Query parameters, every wrong one reported. A new struct over the same fields: with the domain's
+ * identifier it would be documented as one `$ref` and the platform would list no parameter.
+ */
+export const queryParameters = <Fields extends Schema.Struct.Fields>(schema: Schema.Struct<Fields>) =>
+  Schema.Struct(schema.fields).annotations({ parseOptions: { errors: "all" } })
+
+// Not bounded here: a union member that ignores unknown fields (Credentials) would accept the body
+// anyway, so only the body limit bounds them. They are declared so the form documents them.
+const extra = (description: string) => Schema.optional(Schema.String).annotations({ description })
+
+/**
+ * The OAuth2 password form (RFC 6749 §4.3.2) as OAuth2 clients send it, Swagger UI's Authorize
+ * button among them: the credentials, and fields this API accepts and ignores (no client is
+ * registered, no scope exists).
+ */
+export const LoginForm = Schema.Struct({
+  ...Credentials.fields,
+  grant_type: extra("Accepted and not checked: this endpoint only grants `password`"),
+  scope: extra("Accepted and ignored: this API has no scopes"),
+  client_id: extra("Accepted and ignored: no client registration"),
+  client_secret: extra("Accepted and ignored: no client registration"),
+}).pipe(HttpApiSchema.withEncoding({ kind: "UrlParams" }))
+
+/** The OAuth2 password form, or the same credentials as JSON: the builder parses the body by its content type. */
+export const LoginPayload = Schema.Union(Credentials, LoginForm).annotations({ parseOptions: { errors: "all" } })

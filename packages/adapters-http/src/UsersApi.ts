@@ -1,0 +1,129 @@
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import {
+  DirectoryPage,
+  DirectoryParams,
+  LastActiveSuperuser,
+  PasswordChange,
+  ProfileChanges,
+  PublicProfile,
+  User,
+  UserNotFound,
+  UsernameTaken,
+  WrongPassword,
+} from "@userkit/domain"
+import { Authentication } from "./Authentication.js"
+import { toProblem } from "./DomainProblems.js"
+import * as Examples from "./Examples.js"
+import { problemBody } from "./middleware/Problems.js"
+import { RouteNote } from "./middleware/RouteNote.js"
+import { documented } from "./OpenApiExamples.js"
+import { queryParameters, reportingAllErrors } from "./Payloads.js"
+import { BodyProblems, Conflict, NotFound, UnprocessableContent } from "./Problem.js"
+import { UserIdPath } from "./UserIdPath.js"
+
+export const PublicProfilePage = DirectoryPage(PublicProfile).annotations({ identifier: "PublicProfilePage" })
+
+export const userNotFoundExample = problemBody(toProblem(new UserNotFound()))
+const profileDescription =
+  "Changes the caller's email, username, full name, bio or avatar; fields left out are kept. Account flags " +
+  "(`is_active`, `is_superuser`), `id`, `password`, timestamps and unknown fields are refused with a 422 " +
+  "naming them, and nothing is changed. A new email or username must be free (409)."
+
+const profileChange = <const Name extends string>(endpoint: HttpApiEndpoint.HttpApiEndpoint<Name, "PATCH" | "PUT">) =>
+  endpoint
+    .setPayload(reportingAllErrors(ProfileChanges))
+    .addSuccess(User)
+    .addError(Conflict)
+    .addError(NotFound)
+    .addError(BodyProblems)
+
+const updateMe = profileChange(HttpApiEndpoint.patch("updateMe", "/users/me")).annotateContext(
+  documented({
+    summary: "Change your profile",
+    description: profileDescription,
+    request: Examples.someProfileChanges,
+    responses: { 200: Examples.aUser, 404: userNotFoundExample, 409: problemBody(toProblem(new UsernameTaken())) },
+  }),
+)
+
+const replaceMe = profileChange(HttpApiEndpoint.put("replaceMe", "/users/me")).annotateContext(
+  documented({
+    summary: "Change your profile (PUT)",
+    description: `The same as PATCH /users/me, for clients that send PUT. ${profileDescription}`,
+    request: Examples.someProfileChanges,
+    responses: { 200: Examples.aUser, 404: userNotFoundExample, 409: problemBody(toProblem(new UsernameTaken())) },
+  }),
+)
+
+const changePassword = HttpApiEndpoint.post("changePassword", "/users/me/password")
+  .setPayload(reportingAllErrors(PasswordChange))
+  .addSuccess(HttpApiSchema.NoContent)
+  .addError(NotFound)
+  .addError(BodyProblems)
+  .annotateContext(
+    documented({
+      summary: "Change your password",
+      description:
+        "Sets a new password (8 to 128 characters), authorized by the current one. A wrong current password " +
+        "gets a 400 with code `wrong_password`. Tokens already issued stay valid until they expire.",
+      request: Examples.aPasswordChange,
+      responses: { 400: problemBody(toProblem(new WrongPassword())), 404: userNotFoundExample },
+    }),
+  )
+
+const deactivateMe = HttpApiEndpoint.del("deactivateMe", "/users/me")
+  .addSuccess(HttpApiSchema.NoContent)
+  .addError(Conflict)
+  .addError(NotFound)
+  .annotateContext(
+    documented({
+      summary: "Deactivate your account",
+      description:
+        "Deactivates the caller's account (a soft delete): from then on it cannot log in and its tokens get 401. " +
+        "Only a superuser can activate it again. The last active superuser cannot deactivate (409).",
+      responses: { 404: userNotFoundExample, 409: problemBody(toProblem(new LastActiveSuperuser())) },
+    }),
+  )
+
+const list = HttpApiEndpoint.get("list", "/users")
+  .setUrlParams(queryParameters(DirectoryParams))
+  .addSuccess(PublicProfilePage)
+  .addError(UnprocessableContent)
+  .annotateContext(
+    documented({
+      summary: "Browse the directory",
+      description:
+        "Active users' public profiles (no email, no flags), a page at a time: `page` and `size` (at most 100), " +
+        "or `skip` and `limit`, or the keyset cursor `after` (the previous page's `next_cursor`). `search` " +
+        "matches username and full name ignoring case; `sort` by created_at, email, username or full_name, " +
+        "`order` asc or desc. `total` is exact up to 10,000 matches (`total_is_exact`). Also served at `/users/`.",
+      parameters: Examples.directoryParameters,
+      responses: { 200: Examples.aPublicProfilePage },
+    }),
+  )
+
+const get = HttpApiEndpoint.get("get", "/users/:id")
+  .setPath(UserIdPath)
+  .addSuccess(PublicProfile)
+  .addError(NotFound)
+  .annotateContext(
+    documented({
+      summary: "One user's public profile",
+      description: "An active user's public profile. An unknown, inactive or malformed id gets the same 404.",
+      parameters: Examples.idParameter,
+      responses: { 200: Examples.aPublicProfile, 404: userNotFoundExample },
+    }),
+  )
+
+export class UsersApi extends HttpApiGroup.make("users")
+  .add(updateMe)
+  .add(replaceMe)
+  .add(changePassword)
+  .add(deactivateMe)
+  .add(list)
+  .add(get)
+  .prefix("/api/v1")
+  .middleware(RouteNote)
+  .middleware(Authentication)
+  .annotate(OpenApi.Title, "Users")
+  .annotate(OpenApi.Description, "Your own account, and the directory of other users") {}

@@ -1,0 +1,38 @@
+import { HttpApiBuilder } from "@effect/platform"
+import { Accounts, Directory, type ProfileChanges } from "@userkit/domain"
+import { Effect, Layer } from "effect"
+import { Api } from "../Api.js"
+import { AuthenticationLive, CurrentUser } from "../Authentication.js"
+import { toProblem } from "../DomainProblems.js"
+import { userIdOf } from "../UserIdPath.js"
+
+export const UsersHandlers = HttpApiBuilder.group(Api, "users", (handlers) =>
+  Effect.gen(function* () {
+    const accounts = yield* Accounts
+    const directory = yield* Directory
+    const updateProfile = (changes: ProfileChanges) =>
+      Effect.flatMap(CurrentUser, (me) => accounts.updateProfile(me, changes)).pipe(
+        Effect.mapError((e) => toProblem(e)),
+      )
+    return handlers
+      .handle("updateMe", ({ payload }) => updateProfile(payload))
+      .handle("replaceMe", ({ payload }) => updateProfile(payload))
+      .handle("changePassword", ({ payload }) =>
+        Effect.flatMap(CurrentUser, (me) => accounts.changePassword(me, payload)).pipe(
+          Effect.mapError((e) => toProblem(e)),
+        ),
+      )
+      .handle("deactivateMe", () =>
+        Effect.flatMap(CurrentUser, (me) => accounts.deactivate(me)).pipe(Effect.mapError((e) => toProblem(e))),
+      )
+      .handle("list", ({ urlParams }) =>
+        Effect.flatMap(CurrentUser, (me) => directory.list(me, urlParams)).pipe(Effect.mapError((e) => toProblem(e))),
+      )
+      .handle("get", ({ path }) =>
+        Effect.all([CurrentUser, userIdOf(path.id)]).pipe(
+          Effect.flatMap(([me, id]) => directory.get(me, id)),
+          Effect.mapError((e) => toProblem(e)),
+        ),
+      )
+  }),
+).pipe(Layer.provide(AuthenticationLive))

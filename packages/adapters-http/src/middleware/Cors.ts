@@ -1,0 +1,44 @@
+import { HttpMiddleware } from "@effect/platform"
+import { Either } from "effect"
+
+/** Which other web origins may call the API from a browser. */
+export interface CorsOptions {
+  /** Exact origins (`https://app.example.com`, no path or trailing slash), or `"*"` for any. */
+  readonly origins: ReadonlyArray<string>
+  /** Whether browsers may send cookies and `Authorization` along (never with `"*"`). */
+  readonly credentials: boolean
+}
+
+const isOrigin = (origin: string): boolean => URL.canParse(origin) && new URL(origin).origin === origin
+
+/** The options checked: a mistake here would silently let every site, or none, call the API. */
+export const checkCors = (options: CorsOptions): Either.Either<CorsOptions, string> => {
+  const anyOrigin = options.origins.includes("*")
+  if (anyOrigin && options.credentials)
+    return Either.left(
+      'cors: origins "*" together with credentials would let any web site act as its signed-in visitors; list the origins',
+    )
+  const wrong = options.origins.filter((origin) => origin !== "*" && !isOrigin(origin))
+  if (wrong.length > 0)
+    return Either.left(
+      `cors: not an origin as browsers send it (lower-case scheme://host[:port], no path or trailing slash): ${wrong.map((o) => JSON.stringify(o)).join(", ")}`,
+    )
+  return Either.right(options)
+}
+
+/**
+ * CORS by the platform's middleware: preflights (OPTIONS) answered 204, and the
+ * `Access-Control-Allow-Origin` header echoed only to a listed origin, with `Vary: Origin`.
+ */
+export const corsFor = (options: CorsOptions) => {
+  const allowed: ReadonlySet<string> = new Set(options.origins)
+  return HttpMiddleware.cors({
+    // A request without an Origin header is not a cross-origin one: it gets no CORS headers.
+    allowedOrigins: (origin) => typeof origin === "string" && (allowed.has("*") || allowed.has(origin)),
+    allowedMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+    allowedHeaders: ["authorization", "content-type", "x-request-id"],
+    exposedHeaders: ["x-request-id", "www-authenticate"],
+    credentials: options.credentials,
+    maxAge: 600,
+  })
+}
