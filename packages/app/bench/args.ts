@@ -1,7 +1,9 @@
-import { parseArgs } from "node:util"
+import { type ParseArgsConfig, parseArgs } from "node:util"
 
 /** A bad command line: run.ts prints the message and the usage, and exits 2. */
 export class UsageError extends Error {}
+
+type LogLevel = "warn" | "info"
 
 export interface BenchOptions {
   readonly duration: number
@@ -9,15 +11,33 @@ export interface BenchOptions {
   readonly connections: number
   readonly profile: boolean
   /** The server's LOG_LEVEL: warn by default; info adds the one line per request production writes. */
-  readonly logLevel: "warn" | "info"
+  readonly logLevel: LogLevel
 }
 
-export const optionsUsage = `options:
+export interface DirectoryOptions {
+  readonly users: number
+  readonly requests: number
+  readonly warmup: number
+  readonly profile: boolean
+  readonly logLevel: LogLevel
+}
+
+const logLevelUsage =
+  "  --log-level L     the server's LOG_LEVEL: warn (default) or info (one log line per request, as in production)"
+
+export const optionsUsage = `options of me:
   --duration N      measured run in seconds (default 15)
   --warmup N        warm-up run in seconds before it (default 10; after only 3 s throughput is still climbing)
   --connections N   concurrent connections (default 32)
   --profile         run the server with --cpu-prof and print where its CPU time goes
-  --log-level L     the server's LOG_LEVEL: warn (default) or info (one log line per request, as in production)`
+${logLevelUsage}
+
+options of directory:
+  --users N         users to seed (default 1000000)
+  --requests N      measured sequential requests per query (default 200)
+  --warmup N        warm-up requests per query before them, not counted (default 20)
+  --profile         run the server with --cpu-prof and print where its CPU time goes while measured
+${logLevelUsage}`
 
 const whole = (name: string, raw: string | undefined, fallback: number, max: number): number => {
   if (raw === undefined) return fallback
@@ -27,32 +47,53 @@ const whole = (name: string, raw: string | undefined, fallback: number, max: num
   return n
 }
 
-const logLevelOf = (raw: string | undefined): "warn" | "info" => {
+const logLevelOf = (raw: string | undefined): LogLevel => {
   if (raw === undefined || raw === "warn" || raw === "info") return raw ?? "warn"
   throw new UsageError(`--log-level must be warn or info, got "${raw}"`)
 }
 
-export const parseOptions = (args: ReadonlyArray<string>): BenchOptions => {
-  let values: { duration?: string; warmup?: string; connections?: string; profile?: boolean; "log-level"?: string }
+/** Strict parsing of `--name value` options and boolean `--flag`s; anything else is a UsageError. */
+const parseStrict = (
+  args: ReadonlyArray<string>,
+  strings: ReadonlyArray<string>,
+  flags: ReadonlyArray<string> = [],
+) => {
+  const options: NonNullable<ParseArgsConfig["options"]> = {}
+  for (const name of strings) options[name] = { type: "string" }
+  for (const name of flags) options[name] = { type: "boolean" }
+  let values: Readonly<Record<string, unknown>>
   try {
-    values = parseArgs({
-      args: [...args],
-      options: {
-        duration: { type: "string" },
-        warmup: { type: "string" },
-        connections: { type: "string" },
-        profile: { type: "boolean" },
-        "log-level": { type: "string" },
-      },
-    }).values
+    values = parseArgs({ args: [...args], options }).values
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error))
   }
   return {
-    duration: whole("duration", values.duration, 15, 600),
-    warmup: whole("warmup", values.warmup, 10, 120),
-    connections: whole("connections", values.connections, 32, 1024),
-    profile: values.profile === true,
-    logLevel: logLevelOf(values["log-level"]),
+    text: (name: string): string | undefined => {
+      const value = values[name]
+      return typeof value === "string" ? value : undefined
+    },
+    flag: (name: string): boolean => values[name] === true,
+  }
+}
+
+export const parseOptions = (args: ReadonlyArray<string>): BenchOptions => {
+  const values = parseStrict(args, ["duration", "warmup", "connections", "log-level"], ["profile"])
+  return {
+    duration: whole("duration", values.text("duration"), 15, 600),
+    warmup: whole("warmup", values.text("warmup"), 10, 120),
+    connections: whole("connections", values.text("connections"), 32, 1024),
+    profile: values.flag("profile"),
+    logLevel: logLevelOf(values.text("log-level")),
+  }
+}
+
+export const parseDirectoryOptions = (args: ReadonlyArray<string>): DirectoryOptions => {
+  const values = parseStrict(args, ["users", "requests", "warmup", "log-level"], ["profile"])
+  return {
+    users: whole("users", values.text("users"), 1_000_000, 10_000_000),
+    requests: whole("requests", values.text("requests"), 200, 100_000),
+    warmup: whole("warmup", values.text("warmup"), 20, 10_000),
+    profile: values.flag("profile"),
+    logLevel: logLevelOf(values.text("log-level")),
   }
 }

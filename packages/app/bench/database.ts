@@ -8,13 +8,27 @@ export interface BenchDatabase {
   readonly drop: () => Promise<void>
 }
 
-const withAdmin = async <A>(adminUrl: string, use: (client: pg.Client) => Promise<A>): Promise<A> => {
-  const client = new pg.Client({ connectionString: adminUrl })
+/**
+ * Runs `use` on one connection to `url`, closed at the end. An abort closes it at once, so that a long
+ * statement fails here; PostgreSQL then finishes it alone, or the database's DROP ... WITH (FORCE) ends it.
+ */
+export const withClient = async <A>(
+  url: string,
+  use: (client: pg.Client) => Promise<A>,
+  signal?: AbortSignal,
+): Promise<A> => {
+  const client = new pg.Client({ connectionString: url })
+  // A connection the server ends (the drop's FORCE) must not crash the bench as an unhandled 'error'.
+  client.on("error", () => {})
+  const close = () => void client.end().catch(() => {})
   await client.connect()
+  signal?.addEventListener("abort", close, { once: true })
   try {
+    signal?.throwIfAborted()
     return await use(client)
   } finally {
-    await client.end()
+    signal?.removeEventListener("abort", close)
+    await client.end().catch(() => {})
   }
 }
 
@@ -22,14 +36,14 @@ const withAdmin = async <A>(adminUrl: string, use: (client: pg.Client) => Promis
 export const createDatabase = async (): Promise<BenchDatabase> => {
   const adminUrl = process.env.BENCH_DATABASE_URL ?? DEFAULT_ADMIN_URL
   const name = `userkit_bench_${Date.now()}_${process.pid}`
-  await withAdmin(adminUrl, (client) => client.query(`CREATE DATABASE "${name}"`))
+  await withClient(adminUrl, (client) => client.query(`CREATE DATABASE "${name}"`))
   const url = new URL(adminUrl)
   url.pathname = `/${name}`
   return {
     name,
     url: url.toString(),
     drop: async () => {
-      await withAdmin(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))
+      await withClient(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))
     },
   }
 }

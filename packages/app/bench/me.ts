@@ -1,12 +1,9 @@
-import { mkdtemp } from "node:fs/promises"
-import { availableParallelism, tmpdir } from "node:os"
-import { join } from "node:path"
+import { availableParallelism } from "node:os"
 import { signIn } from "./api.js"
 import { parseOptions } from "./args.js"
-import { createDatabase } from "./database.js"
 import { type LoadResult, runLoad } from "./load.js"
-import { profilerClock, reportProfile } from "./profile.js"
-import { type RunningServer, startServer } from "./server.js"
+import { profileDirIf, profilerClock, reportProfile } from "./profile.js"
+import { printServerSetup, withBenchServer } from "./server.js"
 
 const TARGET_RPS = 2_000
 const MAX_NOT_OK = 0.001
@@ -36,48 +33,27 @@ const report = (result: LoadResult, connections: number) => {
 export const benchMe = async (args: ReadonlyArray<string>, signal: AbortSignal) => {
   const options = parseOptions(args)
   console.log("bench me: GET /api/v1/auth/me with a bearer token")
-  console.log(`  node ${process.version}; server: node --import tsx src/main.ts, NODE_ENV=production, BCRYPT_COST=10`)
-  console.log(
-    options.logLevel === "info"
-      ? "  LOG_LEVEL=info: one JSON log line per request, as in production"
-      : "  LOG_LEVEL=warn: no per-request log lines (--log-level info adds them)",
-  )
+  printServerSetup(options.logLevel)
   console.log(
     `  the load generator (autocannon, separate process) and the server share ${availableParallelism()} cores`,
   )
-  const database = await createDatabase()
-  console.log(`  database: ${database.name} on the local PostgreSQL (dropped at the end)`)
-  let failure: unknown
-  const window = { from: 0, to: 0 }
-  try {
-    const profileDir = options.profile ? await mkdtemp(join(tmpdir(), "userkit-bench-profile-")) : undefined
-    const server: RunningServer = await startServer(
-      { databaseUrl: database.url, cpuProfileDir: profileDir, logLevel: options.logLevel },
-      signal,
-    )
-    try {
-      console.log(`  server: ${server.baseUrl}${profileDir === undefined ? "" : " (with --cpu-prof)"}`)
+  const profileDir = await profileDirIf(options.profile)
+  const window = await withBenchServer(
+    { cpuProfileDir: profileDir, logLevel: options.logLevel },
+    signal,
+    async (server) => {
       const token = await signIn(server.baseUrl)
       const load = { url: `${server.baseUrl}/api/v1/auth/me`, headers: { authorization: `Bearer ${token}` } }
       const run = (seconds: number) => runLoad({ ...load, connections: options.connections, seconds }, signal)
       const warm = await run(options.warmup)
       console.log(`  warm-up: ${options.warmup} s, ${warm.requestsPerSecond.toFixed(0)} req/s (not counted)`)
-      window.from = profilerClock()
+      const from = profilerClock()
       const result = await run(options.duration)
-      window.to = profilerClock()
+      const to = profilerClock()
       report(result, options.connections)
-    } finally {
-      const code = await server.stop()
-      if (code !== 0) failure = new Error(`the server exited with code ${code} on SIGTERM`)
-    }
-    if (failure === undefined && profileDir !== undefined) await reportProfile(profileDir, window)
-  } catch (error) {
-    failure = error
-  } finally {
-    await database.drop().catch((error: unknown) => {
-      console.error(`could not drop database ${database.name}: ${String(error)}`)
-      failure ??= error
-    })
-  }
-  if (failure !== undefined) throw failure
+      return { from, to }
+    },
+  )
+  // The server wrote its profile when it exited.
+  if (profileDir !== undefined) await reportProfile(profileDir, window)
 }

@@ -1,4 +1,5 @@
-import { readdir, readFile } from "node:fs/promises"
+import { mkdtemp, readdir, readFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 
@@ -61,6 +62,10 @@ const table = (rows: ReadonlyArray<readonly [string, number]>, total: number, li
     .slice(0, limit)
     .map(([label, ms]) => `  ${ms.toFixed(0).padStart(7)} ms ${((100 * ms) / total).toFixed(1).padStart(5)}%  ${label}`)
     .join("\n")
+
+/** A fresh directory for the server's --cpu-prof output when `profile` is on, else undefined. */
+export const profileDirIf = async (profile: boolean): Promise<string | undefined> =>
+  profile ? await mkdtemp(join(tmpdir(), "userkit-bench-profile-")) : undefined
 
 /** Now on the clock of V8's profiler (monotonic, microseconds), to select the samples taken under load. */
 export const profilerClock = () => Number(process.hrtime.bigint() / 1000n)

@@ -1,4 +1,5 @@
 import { optionsUsage, UsageError } from "./args.js"
+import { benchDirectory } from "./directory.js"
 import { benchMe } from "./me.js"
 
 /** A bench: takes the arguments after its name and a signal that fires on Ctrl-C; throws on failure. */
@@ -6,6 +7,10 @@ type Bench = (args: ReadonlyArray<string>, signal: AbortSignal) => Promise<void>
 
 const benches: Record<string, { readonly run: Bench; readonly what: string }> = {
   me: { run: benchMe, what: "GET /api/v1/auth/me with a bearer token, against one server on a fresh PostgreSQL db" },
+  directory: {
+    run: benchDirectory,
+    what: "GET /api/v1/users (search, deep page by offset and by cursor) over 1M users seeded in a fresh db",
+  },
 }
 
 const usage = () =>

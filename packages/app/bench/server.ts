@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto"
 import { createServer } from "node:net"
 import { setTimeout as sleep } from "node:timers/promises"
 import { fileURLToPath } from "node:url"
+import { type BenchDatabase, createDatabase } from "./database.js"
 
 /** packages/app: the server runs from here, exactly as `pnpm start` runs it. */
 export const appDir = fileURLToPath(new URL("..", import.meta.url))
@@ -43,6 +44,16 @@ const healthy = async (baseUrl: string) => {
   } catch {
     return false
   }
+}
+
+/** The lines every bench prints about how its server runs. */
+export const printServerSetup = (logLevel: ServerOptions["logLevel"]) => {
+  console.log(`  node ${process.version}; server: node --import tsx src/main.ts, NODE_ENV=production, BCRYPT_COST=10`)
+  console.log(
+    logLevel === "info"
+      ? "  LOG_LEVEL=info: one JSON log line per request, as in production"
+      : "  LOG_LEVEL=warn: no per-request log lines (--log-level info adds them)",
+  )
 }
 
 /** Starts one server process on a free port of 127.0.0.1 and waits until GET /health answers 200. */
@@ -98,4 +109,37 @@ export const startServer = async (options: ServerOptions, signal: AbortSignal): 
     await sleep(200)
   }
   return { baseUrl, stop }
+}
+
+/**
+ * A fresh database and one server on it for `use`; then, whatever happened (an error, Ctrl-C), the server
+ * is stopped (an exit code other than 0 fails the bench) and the database dropped. Returns what `use` did.
+ */
+export const withBenchServer = async <A>(
+  options: Omit<ServerOptions, "databaseUrl">,
+  signal: AbortSignal,
+  use: (server: RunningServer, database: BenchDatabase) => Promise<A>,
+): Promise<A> => {
+  const database = await createDatabase()
+  console.log(`  database: ${database.name} on the local PostgreSQL (dropped at the end)`)
+  const failures: Array<unknown> = []
+  let done: { readonly value: A } | undefined
+  try {
+    const server = await startServer({ ...options, databaseUrl: database.url }, signal)
+    try {
+      console.log(`  server: ${server.baseUrl}${options.cpuProfileDir === undefined ? "" : " (with --cpu-prof)"}`)
+      done = { value: await use(server, database) }
+    } finally {
+      const code = await server.stop()
+      if (code !== 0) failures.push(new Error(`the server exited with code ${code} on SIGTERM`))
+    }
+  } catch (error) {
+    failures.unshift(error)
+  }
+  await database.drop().catch((error: unknown) => {
+    console.error(`could not drop database ${database.name}: ${String(error)}`)
+    failures.push(error)
+  })
+  if (done === undefined || failures.length > 0) throw failures[0]
+  return done.value
 }

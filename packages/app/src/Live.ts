@@ -2,9 +2,10 @@ import type { Server } from "node:http"
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { BcryptPasswordHasher, JwtAccessTokens } from "@userkit/adapters-crypto"
-import { HttpApp } from "@userkit/adapters-http"
+import { HttpApp, type MetricsGauge } from "@userkit/adapters-http"
+import { PoolStats } from "@userkit/adapters-postgres"
 import { Accounts, Administration, Directory } from "@userkit/domain"
-import { Duration, Layer, type Redacted } from "effect"
+import { Duration, Effect, Layer, Option, type Redacted } from "effect"
 import type { AppConfig } from "./Config.js"
 import { storeLayer } from "./Store.js"
 
@@ -29,6 +30,34 @@ export const domainLayer = (config: AppConfig, secretKey: Redacted.Redacted<stri
     ),
   )
 
+/** The pool's use as Prometheus gauges, when the store has a pool. */
+const poolGauges = Effect.map(Effect.serviceOption(PoolStats), (stats) =>
+  Option.match(stats, {
+    onNone: (): ReadonlyArray<MetricsGauge> => [],
+    onSome: ({ read }) =>
+      (["open", "idle", "waiting", "max"] as const).map((field) => ({
+        name: `userkit_db_pool_connections_${field}`,
+        help:
+          field === "waiting"
+            ? "Queries waiting for a database connection"
+            : `Database connections ${field === "max" ? "allowed in the pool" : field}`,
+        read: Effect.map(read, (use) => use[field]),
+      })),
+  }),
+)
+
+const httpLayer = (config: AppConfig) =>
+  Layer.unwrapEffect(
+    Effect.map(poolGauges, (metricsGauges) =>
+      HttpApp.layer({
+        maxBodyBytes: config.maxBodyBytes,
+        metrics: config.metricsEnabled,
+        metricsGauges,
+        ...(config.cors.origins.length > 0 ? { cors: config.cors } : {}),
+      }),
+    ),
+  )
+
 /**
  * The whole service. The store (engine, pool, migrations) is built before the server listens, so
  * no request arrives while migrations run. Effect's tracer is off: the app exports no traces, and
@@ -36,7 +65,7 @@ export const domainLayer = (config: AppConfig, secretKey: Redacted.Redacted<stri
  * `pnpm bench me`). An embedder who exports traces composes the domain with tracing on.
  */
 export const appLayer = (config: AppConfig, secretKey: Redacted.Redacted<string>, server: () => Server) =>
-  HttpApp.layer({ maxBodyBytes: config.maxBodyBytes }).pipe(
+  httpLayer(config).pipe(
     HttpServer.withLogAddress,
     Layer.provide(NodeHttpServer.layer(server, { port: config.port, host: config.host })),
     Layer.provide(domainLayer(config, secretKey)),

@@ -2,7 +2,14 @@ import type { SqlClient, SqlError } from "@effect/sql"
 import type { PgClient } from "@effect/sql-pg"
 import { NotReady, ReadinessCheck } from "@userkit/adapters-http"
 import { MemoryUserRepository } from "@userkit/adapters-memory"
-import { checkReadiness, EmbeddedEngine, Migrator, PgUserRepository, postgresLayer } from "@userkit/adapters-postgres"
+import {
+  checkReadiness,
+  EmbeddedEngine,
+  Migrator,
+  PgUserRepository,
+  type PoolStats,
+  postgresLayer,
+} from "@userkit/adapters-postgres"
 import { Effect, Layer } from "effect"
 import type { StoreChoice } from "./Config.js"
 
@@ -33,11 +40,12 @@ const migrateAtStart = Layer.effectDiscard(
 )
 
 /** A SQL-backed store: repository and readiness over `client`, migrated while it builds. */
-export const sqlStore = (client: Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, SqlError.SqlError>) =>
+export const sqlStore = (client: Layer.Layer<PgClient.PgClient | SqlClient.SqlClient | PoolStats, SqlError.SqlError>) =>
   Layer.mergeAll(PgUserRepository.layer, readinessOfDatabase).pipe(
     Layer.provideMerge(migrateAtStart),
     Layer.provideMerge(Migrator.layer),
-    Layer.provide(client),
+    // The pool's use stays visible, for /metrics.
+    Layer.provideMerge(client),
   )
 
 /** The store chosen by configuration: memory, a PostgreSQL server, or the embedded engine under DATA_DIR. */

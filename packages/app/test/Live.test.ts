@@ -37,6 +37,37 @@ describe("the composed app, in process", () => {
     }),
   )
 
+  it.scoped("on the embedded engine, serves metrics with the pool's use and CORS as configured", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const port = yield* Effect.promise(freePort)
+      const config = yield* configFrom({
+        PORT: String(port),
+        DATA_DIR: dir,
+        BCRYPT_COST: "4",
+        METRICS_ENABLED: "true",
+        CORS_ORIGINS: "https://app.example.com",
+        LOG_LEVEL: "off",
+      })
+      yield* Layer.build(appLayer(config, Redacted.make("s".repeat(32)), () => createServer()))
+      const url = `http://127.0.0.1:${port}`
+      yield* Effect.promise(() => get(`${url}/health`))
+      const metrics = yield* Effect.promise(() => fetch(`${url}/metrics`).then((r) => r.text()))
+      expect(metrics).toMatch(/userkit_db_pool_connections_max \d+/)
+      expect(metrics).toMatch(/userkit_db_pool_connections_open \d+/)
+      expect(metrics).toContain('route="/health"')
+      const preflight = (origin: string) =>
+        Effect.promise(() =>
+          fetch(`${url}/api/v1/auth/login`, {
+            method: "OPTIONS",
+            headers: { origin, "access-control-request-method": "POST" },
+          }).then((r) => r.headers.get("access-control-allow-origin")),
+        )
+      expect(yield* preflight("https://app.example.com")).toBe("https://app.example.com")
+      expect(yield* preflight("https://evil.example.com")).toBeNull()
+    }),
+  )
+
   it.scoped("on the embedded engine, is ready once migrated and says so when migrations fall behind", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir
