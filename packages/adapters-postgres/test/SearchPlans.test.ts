@@ -1,6 +1,7 @@
 import { SqlClient, type Statement } from "@effect/sql"
 import { describe, expect, layer } from "@effect/vitest"
 import { type SortField, sortKeyOf, type UserQuery, UserRepository } from "@userkit/domain"
+import { aQuery } from "@userkit/domain/testing"
 import { Effect, Layer, Option, Schema } from "effect"
 import { searchStatements } from "../src/UserSearch.js"
 import { hasTestDatabase, postgresTestDatabase, repositoryOn, testDatabaseUrl } from "./support/TestDatabase.js"
@@ -25,19 +26,8 @@ const seeded = Layer.effectDiscard(
   ),
 )
 
-const aQuery = (overrides: Partial<UserQuery>): UserQuery => ({
-  search: Option.none(),
-  searchIn: ["username", "full_name"],
-  isActive: Option.none(),
-  isSuperuser: Option.none(),
-  sort: "created_at",
-  descending: false,
-  after: Option.none(),
-  offset: 0,
-  limit: 21,
-  countUpTo: 10_000,
-  ...overrides,
-})
+const aDirectoryQuery = (overrides: Partial<UserQuery>): UserQuery =>
+  aQuery({ searchIn: ["username", "full_name"], limit: 21, ...overrides })
 
 const PlanRows = Schema.Array(Schema.Struct({ "QUERY PLAN": Schema.String }))
 
@@ -65,7 +55,9 @@ const buffersOf = (query: UserQuery) =>
 
 /** The position of the user `DEEP` places into the order of `sort`. */
 const deepPosition = (sort: SortField, descending: boolean) =>
-  Effect.flatMap(UserRepository, (repo) => repo.search(aQuery({ sort, descending, offset: DEEP, limit: 1 }))).pipe(
+  Effect.flatMap(UserRepository, (repo) =>
+    repo.search(aDirectoryQuery({ sort, descending, offset: DEEP, limit: 1 })),
+  ).pipe(
     Effect.map(({ items: [user] }) =>
       Option.map(Option.fromNullable(user), (u) => ({ key: sortKeyOf(u, sort), id: u.id })),
     ),
@@ -85,9 +77,9 @@ describe.runIf(hasTestDatabase)(`query plans on a PostgreSQL server with ${USERS
   })((it) => {
     it.effect("a search reads the trigram indexes, not the table", () =>
       Effect.gen(function* () {
-        const narrow = yield* plansOf(aQuery({ search: Option.some("ångström") }))
+        const narrow = yield* plansOf(aDirectoryQuery({ search: Option.some("ångström") }))
         const everyField = yield* plansOf(
-          aQuery({
+          aDirectoryQuery({
             search: Option.some("Ångström"),
             searchIn: ["email", "username", "full_name"],
             isActive: Option.some(true),
@@ -100,7 +92,7 @@ describe.runIf(hasTestDatabase)(`query plans on a PostgreSQL server with ${USERS
         }
         expect(everyField.page).toContain("Bitmap Index Scan on users_email_trgm_idx")
         const found = yield* Effect.flatMap(UserRepository, (repo) =>
-          repo.search(aQuery({ search: Option.some("ÅNGSTRÖM") })),
+          repo.search(aDirectoryQuery({ search: Option.some("ÅNGSTRÖM") })),
         )
         expect(found).toMatchObject({ total: USERS / 5000, totalIsExact: true })
       }),
@@ -112,7 +104,7 @@ describe.runIf(hasTestDatabase)(`query plans on a PostgreSQL server with ${USERS
           for (const descending of [false, true]) {
             const after = yield* deepPosition(sort, descending)
             expect(Option.isSome(after)).toBe(true)
-            const { page } = yield* plansOf(aQuery({ sort, descending, after }))
+            const { page } = yield* plansOf(aDirectoryQuery({ sort, descending, after }))
             expect(page, `${sort} ${descending ? "desc" : "asc"}`).toMatch(
               new RegExp(
                 `Index Scan${descending ? " Backward" : ""} using ${sortIndex[sort]}[^]*Index Cond: \\(ROW\\(`,
@@ -127,9 +119,9 @@ describe.runIf(hasTestDatabase)(`query plans on a PostgreSQL server with ${USERS
     it.effect("a deep keyset page reads as few pages as the first page, unlike a deep offset", () =>
       Effect.gen(function* () {
         const after = yield* deepPosition("username", false)
-        const first = yield* buffersOf(aQuery({ sort: "username" }))
-        const deep = yield* buffersOf(aQuery({ sort: "username", after }))
-        const offset = yield* buffersOf(aQuery({ sort: "username", offset: DEEP }))
+        const first = yield* buffersOf(aDirectoryQuery({ sort: "username" }))
+        const deep = yield* buffersOf(aDirectoryQuery({ sort: "username", after }))
+        const offset = yield* buffersOf(aDirectoryQuery({ sort: "username", offset: DEEP }))
         expect(deep).toBeLessThanOrEqual(first + 3)
         expect(offset).toBeGreaterThan(10 * deep)
       }),

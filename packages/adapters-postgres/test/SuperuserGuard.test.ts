@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { type StoredUser, User, UserRepository } from "@userkit/domain"
-import { aStoredUser } from "@userkit/domain/testing"
+import { aQuery, aStoredUser } from "@userkit/domain/testing"
 import { Deferred, Effect, Fiber, Option } from "effect"
 import { hasTestDatabase, postgresTestDatabase, repositoryOn, testDatabaseUrl } from "./support/TestDatabase.js"
 
@@ -46,18 +46,7 @@ describe.runIf(hasTestDatabase)("the last-active-superuser guard on a PostgreSQL
       yield* Fiber.join(holder)
       yield* Fiber.join(demotion)
 
-      const superusers = yield* repo.search({
-        search: Option.none(),
-        searchIn: [],
-        isActive: Option.some(true),
-        isSuperuser: Option.some(true),
-        sort: "created_at",
-        descending: false,
-        after: Option.none(),
-        offset: 0,
-        limit: 10,
-        countUpTo: 10,
-      })
+      const superusers = yield* repo.search(aQuery({ isActive: Option.some(true), isSuperuser: Option.some(true) }))
       expect(superusers.items.map((u) => u.id)).toEqual([root.user.id])
     }).pipe(Effect.provide(repositoryOn(postgresTestDatabase(testDatabaseUrl)))),
   )

@@ -33,17 +33,17 @@ export const optionsUsage = `options of me:
 ${logLevelUsage}
 
 options of directory:
-  --users N         users to seed (default 1000000)
+  --users N         users to seed, 1000 or more (default 1000000)
   --requests N      measured sequential requests per query (default 200)
   --warmup N        warm-up requests per query before them, not counted (default 20)
   --profile         run the server with --cpu-prof and print where its CPU time goes while measured
 ${logLevelUsage}`
 
-const whole = (name: string, raw: string | undefined, fallback: number, max: number): number => {
+const whole = (name: string, raw: string | undefined, fallback: number, max: number, min = 1): number => {
   if (raw === undefined) return fallback
   const n = Number(raw)
-  if (!Number.isInteger(n) || n < 1 || n > max)
-    throw new UsageError(`--${name} must be a whole number from 1 to ${max}, got "${raw}"`)
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got "${raw}"`)
   return n
 }
 
@@ -90,7 +90,7 @@ export const parseOptions = (args: ReadonlyArray<string>): BenchOptions => {
 export const parseDirectoryOptions = (args: ReadonlyArray<string>): DirectoryOptions => {
   const values = parseStrict(args, ["users", "requests", "warmup", "log-level"], ["profile"])
   return {
-    users: whole("users", values.text("users"), 1_000_000, 10_000_000),
+    users: whole("users", values.text("users"), 1_000_000, 10_000_000, 1_000),
     requests: whole("requests", values.text("requests"), 200, 100_000),
     warmup: whole("warmup", values.text("warmup"), 20, 10_000),
     profile: values.flag("profile"),

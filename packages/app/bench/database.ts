@@ -26,6 +26,8 @@ export const withClient = async <A>(
   try {
     signal?.throwIfAborted()
     return await use(client)
+  } catch (error) {
+    throw signal?.aborted === true ? signal.reason : error
   } finally {
     signal?.removeEventListener("abort", close)
     await client.end().catch(() => {})

@@ -1,7 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises"
 import { createServer } from "node:http"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { NotReady, ReadinessCheck } from "@userkit/adapters-http"
 import { EmbeddedEngine, Migrator } from "@userkit/adapters-postgres"
@@ -10,11 +7,7 @@ import { AppConfig } from "../src/Config.js"
 import { appLayer, sqlStore } from "../src/index.js"
 import { get, postJson } from "./support/http.js"
 import { freePort } from "./support/serverProcess.js"
-
-const tempDir = Effect.acquireRelease(
-  Effect.promise(() => mkdtemp(join(tmpdir(), "userkit-live-"))),
-  (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true })),
-)
+import { tempDir } from "./support/tempDir.js"
 
 const configFrom = (env: Record<string, string>) =>
   AppConfig.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))

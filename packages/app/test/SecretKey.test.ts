@@ -1,10 +1,10 @@
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises"
-import { tmpdir } from "node:os"
+import { readFile, stat } from "node:fs/promises"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Either, Redacted } from "effect"
 import { AppConfig } from "../src/Config.js"
 import { resolveSecretKey, StartupError } from "../src/SecretKey.js"
+import { tempDir } from "./support/tempDir.js"
 
 const withEnv = (env: Record<string, string>) =>
   AppConfig.pipe(
@@ -12,11 +12,6 @@ const withEnv = (env: Record<string, string>) =>
     Effect.flatMap(resolveSecretKey),
     Effect.either,
   )
-
-const tempDir = Effect.acquireRelease(
-  Effect.promise(() => mkdtemp(join(tmpdir(), "userkit-secret-"))),
-  (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true })),
-)
 
 describe("the token signing key", () => {
   it.effect("uses SECRET_KEY when it is long enough", () =>

@@ -1,11 +1,9 @@
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Either, Logger, LogLevel } from "effect"
 import { runCli } from "../src/cli/Cli.js"
 import { CliFailure, ExitCode } from "../src/cli/CliFailure.js"
+import { tempDir } from "./support/tempDir.js"
 
 // The same commands as the `userkit` process runs (see cli.test.ts), here in this process.
 const userkit = (env: Record<string, string>, ...args: ReadonlyArray<string>) =>
@@ -17,11 +15,6 @@ const userkit = (env: Record<string, string>, ...args: ReadonlyArray<string>) =>
 
 const exitCode = (result: Either.Either<void, unknown>) =>
   Either.match(result, { onRight: () => 0, onLeft: (e) => (e instanceof CliFailure ? e.code : -1) })
-
-const tempDir = Effect.acquireRelease(
-  Effect.promise(() => mkdtemp(join(tmpdir(), "userkit-cli-"))),
-  (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true })),
-)
 
 describe("userkit migrate, in process", () => {
   it.scoped("reports pending migrations, applies them, reverts the latest and all, on the embedded engine", () =>

@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { UserRepository } from "@userkit/domain"
+import { aQuery } from "@userkit/domain/testing"
 import { Effect, Layer, Option } from "effect"
 import { Migrator, makeMigrator, migrations, PgUserRepository } from "../../src/index.js"
 import type { TestDatabase } from "../support/TestDatabase.js"
@@ -56,18 +57,7 @@ export const searchMigrationSuite = (name: string, database: TestDatabase) =>
           ]),
         )
         const found = yield* Effect.flatMap(UserRepository, (repo) =>
-          repo.search({
-            search: Option.some("ÅNGSTRÖM"),
-            searchIn: ["full_name"],
-            isActive: Option.none(),
-            isSuperuser: Option.none(),
-            sort: "created_at",
-            descending: false,
-            after: Option.none(),
-            offset: 0,
-            limit: 10,
-            countUpTo: 10,
-          }),
+          repo.search(aQuery({ search: Option.some("ÅNGSTRÖM"), searchIn: ["full_name"], limit: 10, countUpTo: 10 })),
         )
         expect(found.items.map((u) => u.username)).toEqual(["Ada_L"])
 

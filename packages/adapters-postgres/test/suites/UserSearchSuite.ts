@@ -10,7 +10,7 @@ import {
   type UserQuery,
   UserRepository,
 } from "@userkit/domain"
-import { aStoredUser } from "@userkit/domain/testing"
+import { aQuery, aStoredUser } from "@userkit/domain/testing"
 import { Effect, Option } from "effect"
 import { repositoryOn, type TestDatabase } from "../support/TestDatabase.js"
 
@@ -27,19 +27,7 @@ const people = () => [
   aStoredUser({ full_name: "Émile 100%_\\", created_at: at("2026-04-01T00:00:00Z") }),
 ]
 
-const aQuery = (overrides: Partial<UserQuery>): UserQuery => ({
-  search: Option.none(),
-  searchIn: ["email", "username", "full_name"],
-  isActive: Option.none(),
-  isSuperuser: Option.none(),
-  sort: "created_at",
-  descending: false,
-  after: Option.none(),
-  offset: 0,
-  limit: 100,
-  countUpTo: 100,
-  ...overrides,
-})
+const aCappedQuery = (overrides: Partial<UserQuery>): UserQuery => aQuery({ countUpTo: 100, ...overrides })
 
 /** The ids `query` asks for, by the spec's own functions (search, order and position only). */
 const bySpec = (users: ReadonlyArray<User>, query: UserQuery) => {
@@ -93,9 +81,9 @@ export const userSearchSuite = (name: string, database: TestDatabase) =>
           "a\u0000",
           "",
         ].flatMap((text) => [
-          aQuery({ search: Option.some(text) }),
-          aQuery({ search: Option.some(text), searchIn: ["full_name"], sort: "full_name" }),
-          aQuery({ search: Option.some(text), searchIn: [] }),
+          aCappedQuery({ search: Option.some(text) }),
+          aCappedQuery({ search: Option.some(text), searchIn: ["full_name"], sort: "full_name" }),
+          aCappedQuery({ search: Option.some(text), searchIn: [] }),
         ]),
       ),
     )
@@ -120,9 +108,9 @@ export const userSearchSuite = (name: string, database: TestDatabase) =>
           ].map((p) => ({ ...p, id: UserId.make(p.id) }))
         return fields.flatMap((sort) =>
           [false, true].flatMap((descending) => [
-            aQuery({ sort, descending }),
-            aQuery({ sort, descending, offset: 2, limit: 3 }),
-            ...positions(sort).map((p) => aQuery({ sort, descending, after: Option.some(p), limit: 4 })),
+            aCappedQuery({ sort, descending }),
+            aCappedQuery({ sort, descending, offset: 2, limit: 3 }),
+            ...positions(sort).map((p) => aCappedQuery({ sort, descending, after: Option.some(p), limit: 4 })),
           ]),
         )
       }),

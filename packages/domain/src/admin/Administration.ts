@@ -1,5 +1,5 @@
 import { DateTime, Effect, Option, Schema } from "effect"
-import { Registration, withChanges } from "../auth/Accounts.js"
+import { ProfileChanges, Registration, withChanges } from "../auth/Accounts.js"
 import { Password } from "../auth/Password.js"
 import { PasswordHasher } from "../auth/PasswordHasher.js"
 import { type DirectoryPage, type DirectoryParams, listUsers } from "../users/Directory.js"
@@ -11,7 +11,7 @@ import {
   UserNotFound,
   type UsernameTaken,
 } from "../users/errors.js"
-import { AvatarUrl, Bio, Email, FullName, generateUserId, User, type UserId, Username } from "../users/User.js"
+import { Email, generateUserId, User, type UserId, Username } from "../users/User.js"
 import { UserRepository } from "../users/UserRepository.js"
 
 /** An account a superuser opens, privileges included. */
@@ -24,11 +24,7 @@ export type NewAccount = typeof NewAccount.Type
 
 /** What a superuser may change of any account: profile, standing, and a new password. */
 export const AccountChanges = Schema.Struct({
-  email: Schema.optionalWith(Email, { exact: true }),
-  username: Schema.optionalWith(Username, { exact: true }),
-  full_name: Schema.optionalWith(Schema.NullOr(FullName), { exact: true }),
-  bio: Schema.optionalWith(Schema.NullOr(Bio), { exact: true }),
-  avatar_url: Schema.optionalWith(Schema.NullOr(AvatarUrl), { exact: true }),
+  ...ProfileChanges.fields,
   is_active: Schema.optionalWith(Schema.Boolean, { exact: true }),
   is_superuser: Schema.optionalWith(Schema.Boolean, { exact: true }),
   password: Schema.optionalWith(Password, { exact: true }),

@@ -5,26 +5,14 @@ import { EmailAlreadyRegistered, LastActiveSuperuser, UserNotFound, UsernameTake
 import { Email, User, Username } from "../users/User.js"
 import { type StoredUser, UserRepository } from "../users/UserRepository.js"
 import { aStoredUser } from "./fixtures.js"
-import { type ContractTest, everyone } from "./support.js"
+import { aQuery, type ContractTest, everyone } from "./support.js"
 
 const changed = (stored: StoredUser, changes: Partial<ConstructorParameters<typeof User>[0]>) =>
   new User({ ...stored.user, ...changes })
 
-const activeSuperusers = Effect.flatMap(UserRepository, (repo) => repo.search(aSuperuserQuery)).pipe(
-  Effect.map((r) => r.items.map((u) => u.id)),
-)
-const aSuperuserQuery = {
-  search: Option.none(),
-  searchIn: [],
-  isActive: Option.some(true),
-  isSuperuser: Option.some(true),
-  sort: "created_at",
-  descending: false,
-  after: Option.none(),
-  offset: 0,
-  limit: 100,
-  countUpTo: 100,
-} as const
+const activeSuperusers = Effect.flatMap(UserRepository, (repo) =>
+  repo.search(aQuery({ isActive: Option.some(true), isSuperuser: Option.some(true) })),
+).pipe(Effect.map((r) => r.items.map((u) => u.id)))
 
 export const userWritesContract = (test: ContractTest) =>
   describe("writes", () => {

@@ -1,4 +1,5 @@
 export * from "./AccessTokensContract.js"
 export * from "./fixtures.js"
 export * from "./PasswordHasherContract.js"
+export { aQuery } from "./support.js"
 export * from "./UserRepositoryContract.js"
