@@ -96,7 +96,7 @@ const list = HttpApiEndpoint.get("list", "/users")
         "Active users' public profiles (no email, no flags), a page at a time: `page` and `size` (at most 100), " +
         "or `skip` and `limit`, or the keyset cursor `after` (the previous page's `next_cursor`). `search` " +
         "matches username and full name ignoring case; `sort` by created_at, email, username or full_name, " +
-        "`order` asc or desc. `total` is exact up to 10,000 matches (`total_is_exact`). Also served at `/users/`.",
+        "`order` asc or desc. `total` is exact up to 1,000 matches (`total_is_exact`). Also served at `/users/`.",
       parameters: Examples.directoryParameters,
       responses: { 200: Examples.aPublicProfilePage },
     }),

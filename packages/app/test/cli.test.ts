@@ -68,7 +68,8 @@ describe.runIf(testDatabaseUrl !== undefined).concurrent("userkit on PostgreSQL"
 
   const logIn = async (url: string, username: string, password: string) => {
     const login = await postJson(`${url}/api/v1/auth/login`, { username, password })
-    return { status: login.status, me: (await get(`${url}/api/v1/auth/me`, String(login.json.access_token))).json }
+    const token = String(login.json.access_token)
+    return { status: login.status, token, me: (await get(`${url}/api/v1/auth/me`, token)).json }
   }
 
   const create = (email: string, username: string) =>
@@ -101,6 +102,11 @@ describe.runIf(testDatabaseUrl !== undefined).concurrent("userkit on PostgreSQL"
     const superuser = (username: string) => ({ status: 200, me: { username, is_active: true, is_superuser: true } })
     expect(await logIn(server.url, "root", byVariable)).toMatchObject(superuser("root"))
     expect(await logIn(server.url, "ops", byStdin)).toMatchObject(superuser("ops"))
+    // ... and may list every account.
+    const { token } = await logIn(server.url, "root", byVariable)
+    const everyone = await get(`${server.url}/api/v1/admin/users?sort=username`, token)
+    expect(everyone.status).toBe(200)
+    expect(everyone.json).toMatchObject({ total: 2, items: [{ username: "ops" }, { username: "root" }] })
 
     // A second superuser with a taken email or username: exit 1, nothing created.
     const sameEmail = await create("root@EXAMPLE.com", "root2")

@@ -8,7 +8,7 @@ import { UserRepository } from "./UserRepository.js"
 export const DEFAULT_PAGE_SIZE = 20
 export const MAX_PAGE_SIZE = 100
 /** Counting every match of a broad search is a scan of its own: `total` is exact up to this. */
-export const COUNT_UP_TO = 10_000
+export const COUNT_UP_TO = 1_000
 
 const whole = (name: string, min: number, max: number) =>
   Schema.NumberFromString.pipe(
