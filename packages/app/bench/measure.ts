@@ -1,13 +1,6 @@
+import type { DirectoryPage } from "@userkit/domain"
 /** What the bench reads of a directory page: the envelope, and each profile's id and searchable fields. */
-export interface Page {
-  readonly items: ReadonlyArray<{ readonly id: string; readonly username: string; readonly full_name: string | null }>
-  readonly total: number
-  readonly total_is_exact: boolean
-  readonly page: number | null
-  readonly size: number
-  readonly pages: number
-  readonly next_cursor: string | null
-}
+export type Page = DirectoryPage<{ readonly id: string; readonly username: string; readonly full_name: string | null }>
 
 type Json = { readonly [key: string]: unknown }
 const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null
