@@ -46,7 +46,7 @@ const edge = (options: HttpAppOptions, maxBodyBytes: number) =>
       return (app) => {
         const answered = problemResponses(limitRequestBody(maxBodyBytes)(app))
         const shared = cors === undefined ? answered : cors(answered)
-        return logRequests(count === undefined ? shared : count(shared))
+        return logRequests(count)(shared)
       }
     }),
   )

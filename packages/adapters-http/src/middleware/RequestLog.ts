@@ -14,33 +14,47 @@ const requestIdOf = (request: HttpServerRequest.HttpServerRequest): string => {
 const routeOf = (request: HttpServerRequest.HttpServerRequest, cell: RouteCell) =>
   cell.route ?? request.url.split("?")[0]?.slice(0, 200)
 
+/** A request as it was finally answered, measured once for the log and for whatever else records it. */
+export interface Answered {
+  readonly request: HttpServerRequest.HttpServerRequest
+  /** The route template the router matched, if it matched one. */
+  readonly route: string | undefined
+  readonly status: number
+  readonly seconds: number
+}
+
 /**
  * One log line per request: id, method, route, status and duration, nothing else (no headers,
  * bodies or query strings). The id is echoed as `x-request-id` and annotates every log of the request.
+ * `record` receives the same measurement (the metrics, when they are on).
  */
-export const logRequests = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
-  Effect.gen(function* () {
-    const request = yield* HttpServerRequest.HttpServerRequest
-    const requestId = requestIdOf(request)
-    const start = yield* Clock.currentTimeNanos
-    const cell: RouteCell = { route: undefined }
-    const exit = yield* app.pipe(
-      Effect.annotateLogs("request_id", requestId),
-      Effect.locally(currentRouteCell, cell),
-      Effect.exit,
-    )
-    const end = yield* Clock.currentTimeNanos
-    // Failures are mapped to responses inside; what is left is an interruption: the client left.
-    const status = Exit.isSuccess(exit) ? exit.value.status : 499
-    const log = status >= 500 ? Effect.logError("request") : Effect.logInfo("request")
-    yield* log.pipe(
-      Effect.annotateLogs({
-        request_id: requestId,
-        method: request.method,
-        route: routeOf(request, cell),
-        status,
-        duration_ms: Math.round(Number(end - start) / 1e5) / 10,
-      }),
-    )
-    return yield* Exit.map(exit, HttpServerResponse.setHeader("x-request-id", requestId))
-  })
+export const logRequests =
+  (record: (answered: Answered) => Effect.Effect<void> = () => Effect.void) =>
+  <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
+    Effect.gen(function* () {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const requestId = requestIdOf(request)
+      const start = yield* Clock.currentTimeNanos
+      const cell: RouteCell = { route: undefined }
+      const exit = yield* app.pipe(
+        Effect.annotateLogs("request_id", requestId),
+        Effect.locally(currentRouteCell, cell),
+        Effect.exit,
+      )
+      const end = yield* Clock.currentTimeNanos
+      // Failures are mapped to responses inside; what is left is an interruption: the client left.
+      const status = Exit.isSuccess(exit) ? exit.value.status : 499
+      const seconds = Number(end - start) / 1e9
+      yield* record({ request, route: cell.route, status, seconds })
+      const log = status >= 500 ? Effect.logError("request") : Effect.logInfo("request")
+      yield* log.pipe(
+        Effect.annotateLogs({
+          request_id: requestId,
+          method: request.method,
+          route: routeOf(request, cell),
+          status,
+          duration_ms: Math.round(seconds * 1e4) / 10,
+        }),
+      )
+      return yield* Exit.map(exit, HttpServerResponse.setHeader("x-request-id", requestId))
+    })
