@@ -4,7 +4,6 @@ import {
   DirectoryPage,
   DirectoryParams,
   EmailAlreadyRegistered,
-  LastActiveSuperuser,
   NewAccount,
   User,
 } from "@userkit/domain"
@@ -17,11 +16,9 @@ import { queryParameters, reportingAllErrors } from "./Payloads.js"
 import { BodyProblems, Conflict, NotFound, UnprocessableContent } from "./Problem.js"
 import { SuperuserAuthentication } from "./SuperuserAuthentication.js"
 import { UserIdPath } from "./UserIdPath.js"
-import { userNotFoundExample } from "./UsersApi.js"
+import { lastSuperuserExample, userNotFoundExample } from "./UsersApi.js"
 
 export const UserPage = DirectoryPage(User).annotations({ identifier: "UserPage" })
-
-const lastSuperuser = problemBody(toProblem(new LastActiveSuperuser()))
 
 const list = HttpApiEndpoint.get("list", "/users")
   .setUrlParams(queryParameters(DirectoryParams))
@@ -80,7 +77,7 @@ const update = HttpApiEndpoint.patch("update", "/users/:id")
         "or sets a new `password`. A change that would leave no active superuser gets a 409.",
       parameters: Examples.idParameter,
       request: Examples.someAccountChanges,
-      responses: { 200: Examples.aUser, 404: userNotFoundExample, 409: lastSuperuser },
+      responses: { 200: Examples.aUser, 404: userNotFoundExample, 409: lastSuperuserExample },
     }),
   )
 
@@ -95,7 +92,7 @@ const remove = HttpApiEndpoint.del("delete", "/users/:id")
       description:
         "Removes the user for good (to keep it, deactivate it instead). Not the last active superuser (409).",
       parameters: Examples.idParameter,
-      responses: { 404: userNotFoundExample, 409: lastSuperuser },
+      responses: { 404: userNotFoundExample, 409: lastSuperuserExample },
     }),
   )
 

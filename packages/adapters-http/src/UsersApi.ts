@@ -24,6 +24,7 @@ import { UserIdPath } from "./UserIdPath.js"
 export const PublicProfilePage = DirectoryPage(PublicProfile).annotations({ identifier: "PublicProfilePage" })
 
 export const userNotFoundExample = problemBody(toProblem(new UserNotFound()))
+export const lastSuperuserExample = problemBody(toProblem(new LastActiveSuperuser()))
 const profileDescription =
   "Changes the caller's email, username, full name, bio or avatar; fields left out are kept. Account flags " +
   "(`is_active`, `is_superuser`), `id`, `password`, timestamps and unknown fields are refused with a 422 " +
@@ -81,7 +82,7 @@ const deactivateMe = HttpApiEndpoint.del("deactivateMe", "/users/me")
       description:
         "Deactivates the caller's account (a soft delete): from then on it cannot log in and its tokens get 401. " +
         "Only a superuser can activate it again. The last active superuser cannot deactivate (409).",
-      responses: { 404: userNotFoundExample, 409: problemBody(toProblem(new LastActiveSuperuser())) },
+      responses: { 404: userNotFoundExample, 409: lastSuperuserExample },
     }),
   )
 
