@@ -6,7 +6,8 @@ import {
   type StoredUser,
   searchMatches,
   sortKeyOf,
-  type User,
+  User,
+  type UserId,
   UserNotFound,
   UsernameTaken,
   type UserQuery,
@@ -44,16 +45,33 @@ const byQuery = (query: UserQuery) => (a: User, b: User) => {
 export const makeMemoryUserRepository = Effect.gen(function* () {
   const store = yield* Ref.make<Users>([])
 
-  /** Applies `change` atomically: the new store, or the error, and the store untouched. */
-  const write = <E extends WriteError>(change: (users: Users) => Either.Either<Users, E>) =>
+  /** Applies `change` atomically: its answer and the new store, or the error and the store untouched. */
+  const write = <A, E extends WriteError>(change: (users: Users) => Either.Either<readonly [A, Users], E>) =>
     Effect.flatten(
-      Ref.modify(store, (users): [Effect.Effect<void, E>, Users] =>
+      Ref.modify(store, (users): [Effect.Effect<A, E>, Users] =>
         Either.match(change(users), {
           onLeft: (error) => [Effect.fail(error), users],
-          onRight: (next) => [Effect.void, next],
+          onRight: ([answer, next]) => [Effect.succeed(answer), next],
         }),
       ),
     )
+
+  /** A write of the user with this id: `replace` gives its new record, or none to remove it. */
+  const writeUser = <A, E extends WriteError>(
+    id: UserId,
+    replace: (current: StoredUser, users: Users) => Either.Either<readonly [A, Option.Option<StoredUser>], E>,
+  ) =>
+    write((users): Either.Either<readonly [A, Users], E | UserNotFound> => {
+      const current = users.find((s) => s.user.id === id)
+      if (current === undefined) return Either.left(new UserNotFound())
+      return Either.map(replace(current, users), ([answer, next]) => [
+        answer,
+        Option.match(next, {
+          onNone: () => users.filter((s) => s !== current),
+          onSome: (record) => users.map((s) => (s === current ? record : s)),
+        }),
+      ])
+    })
 
   const findOne = (predicate: (s: StoredUser) => boolean) =>
     Effect.map(Ref.get(store), (users) => Option.fromNullable(users.find(predicate)))
@@ -68,7 +86,7 @@ export const makeMemoryUserRepository = Effect.gen(function* () {
         Effect.zipRight(
           write((users) =>
             Option.match(conflictWith(users, stored.user), {
-              onNone: () => Either.right([...users, stored]),
+              onNone: () => Either.right([undefined, [...users, stored]] as const),
               onSome: Either.left,
             }),
           ),
@@ -101,32 +119,41 @@ export const makeMemoryUserRepository = Effect.gen(function* () {
           totalIsExact: matching.length <= query.countUpTo,
         }
       }),
-    update: (user) =>
-      write((users): Either.Either<Users, WriteError> => {
-        const current = users.find((s) => s.user.id === user.id)
-        if (current === undefined) return Either.left(new UserNotFound())
-        const conflict = conflictWith(users, user)
-        if (Option.isSome(conflict)) return Either.left(conflict.value)
-        return guarded(
-          users,
-          users.map((s) => (s === current ? { ...s, user } : s)),
-        )
+    // Only the named fields change: the rest is taken from the record as it is now, not as the caller saw it.
+    update: (id, { updatedAt, ...fields }) =>
+      writeUser(id, (current, users) => {
+        const user = new User({ ...current.user, ...fields, updated_at: updatedAt }, true)
+        const next = { ...current, user }
+        return Option.match(conflictWith(users, user), {
+          onSome: (conflict) => Either.left<WriteError>(conflict),
+          onNone: () =>
+            Either.map(
+              guarded(
+                users,
+                users.map((s) => (s === current ? next : s)),
+              ),
+              () => [user, Option.some(next)] as const,
+            ),
+        })
       }),
     setPasswordHash: (id, passwordHash) =>
-      write((users): Either.Either<Users, UserNotFound> => {
-        const current = users.find((s) => s.user.id === id)
-        if (current === undefined) return Either.left(new UserNotFound())
-        return Either.right(users.map((s) => (s === current ? { ...s, passwordHash } : s)))
+      writeUser(id, (current) => Either.right([undefined, Option.some({ ...current, passwordHash })] as const)),
+    replacePasswordHash: (id, expected, passwordHash) =>
+      Ref.modify(store, (users): [boolean, Users] => {
+        const current = users.find((s) => s.user.id === id && s.passwordHash === expected)
+        if (current === undefined) return [false, users]
+        return [true, users.map((s) => (s === current ? { ...s, passwordHash } : s))]
       }),
     delete: (id) =>
-      write((users): Either.Either<Users, UserNotFound | LastActiveSuperuser> => {
-        const current = users.find((s) => s.user.id === id)
-        if (current === undefined) return Either.left(new UserNotFound())
-        return guarded(
-          users,
-          users.filter((s) => s !== current),
-        )
-      }),
+      writeUser(id, (current, users) =>
+        Either.map(
+          guarded(
+            users,
+            users.filter((s) => s !== current),
+          ),
+          () => [undefined, Option.none()] as const,
+        ),
+      ),
   })
 })
 

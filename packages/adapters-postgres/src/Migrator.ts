@@ -13,9 +13,8 @@ export interface MigratorService {
 }
 
 // One fixed key for every userkit instance. Each step takes it with pg_advisory_xact_lock and
-// only then reads what is applied, so concurrent `up`s apply each migration exactly once. On
-// PGlite all connections share one backend (advisory locks never block there), but
-// pglite-socket never interleaves transactions, which gives the same guarantee.
+// only then reads what is applied, so concurrent `up`s apply each migration exactly once. The
+// embedded engine has one connection, so its transactions run one after another anyway.
 const LOCK_KEY = 7_535_170_001
 
 const AppliedRow = Schema.Struct({

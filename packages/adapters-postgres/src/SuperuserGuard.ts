@@ -1,12 +1,14 @@
 import type { SqlClient, SqlError } from "@effect/sql"
 import { LastActiveSuperuser, type UserId, UserNotFound } from "@userkit/domain"
-import { Effect, Schema } from "effect"
+import { Effect, Option, Schema } from "effect"
 
 /**
  * A write of one user, `id = ...`; when `onlyWithoutStanding`, of that user only if it is not an
- * active superuser. Returns whether it changed a row.
+ * active superuser. Answers what it wrote, or none when it changed no row.
  */
-export type TargetedWrite<E> = (onlyWithoutStanding: boolean) => Effect.Effect<boolean, E | SqlError.SqlError>
+export type TargetedWrite<A, E> = (
+  onlyWithoutStanding: boolean,
+) => Effect.Effect<Option.Option<A>, E | SqlError.SqlError>
 
 /** The WHERE of a targeted write. */
 export const targetRow = (sql: SqlClient.SqlClient, id: UserId, onlyWithoutStanding: boolean) =>
@@ -27,16 +29,16 @@ const decodeLocked = Schema.decodeUnknown(
  *   and stays so until we commit; so when another active superuser is locked, one remains. Two
  *   such transactions lock in the same order: the second waits, then sees what the first did. A
  *   superuser promoted after our snapshot goes unseen: that can refuse a write, never allow one.
- * On PGlite, pglite-socket never interleaves transactions, so the same steps run one at a time.
+ * The embedded engine has one connection, so there the same steps simply run one at a time.
  */
-export const keepingAnActiveSuperuser = <E>(
+export const keepingAnActiveSuperuser = <A, E>(
   sql: SqlClient.SqlClient,
   id: UserId,
-  write: TargetedWrite<E>,
-): Effect.Effect<void, E | UserNotFound | LastActiveSuperuser | SqlError.SqlError> =>
+  write: TargetedWrite<A, E>,
+): Effect.Effect<A, E | UserNotFound | LastActiveSuperuser | SqlError.SqlError> =>
   Effect.flatMap(write(true), (done) =>
-    done
-      ? Effect.void
+    Option.isSome(done)
+      ? Effect.succeed(done.value)
       : sql.withTransaction(
           Effect.gen(function* () {
             const locked = yield* sql`SELECT id = ${id} AS target, is_superuser AND is_active AS standing
@@ -48,7 +50,9 @@ export const keepingAnActiveSuperuser = <E>(
             if (target.standing && !locked.some((row) => row.standing && !row.target)) {
               return yield* new LastActiveSuperuser()
             }
-            yield* write(false)
+            const written = yield* write(false)
+            if (Option.isNone(written)) return yield* Effect.dieMessage("a locked row was not written")
+            return written.value
           }),
         ),
   )

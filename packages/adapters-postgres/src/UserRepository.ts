@@ -1,73 +1,91 @@
-import { SqlClient } from "@effect/sql"
+import { SqlClient, type SqlError } from "@effect/sql"
 import { UserNotFound, UserRepository } from "@userkit/domain"
 import { Effect, Layer, Option } from "effect"
+import { rowDefect, sqlDefect } from "./SqlFailure.js"
 import { keepingAnActiveSuperuser, targetRow } from "./SuperuserGuard.js"
-import { decodeRows, insertRow, toConflict, USER_COLUMNS, updateRow } from "./UserRow.js"
+import { changesRow, decodeRows, insertRow, toConflict, USER_COLUMNS } from "./UserRow.js"
 import { searchUsers } from "./UserSearch.js"
 
 const make = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   const columns = sql.literal(USER_COLUMNS)
-  const findOne = <E, R>(rows: Effect.Effect<ReadonlyArray<unknown>, E, R>) =>
-    rows.pipe(
-      Effect.flatMap(decodeRows),
+  const readRows = (what: string, rows: Effect.Effect<ReadonlyArray<unknown>, SqlError.SqlError>) =>
+    rows.pipe(Effect.flatMap(decodeRows), Effect.catchTag("ParseError", rowDefect(what)))
+  const findOne = (what: string, rows: Effect.Effect<ReadonlyArray<unknown>, SqlError.SqlError>) =>
+    readRows(what, rows).pipe(
       Effect.map((found) => Option.fromNullable(found[0])),
-      Effect.orDie,
+      Effect.catchTag("SqlError", sqlDefect(what)),
     )
   const changedAny = (rows: ReadonlyArray<unknown>) => rows.length > 0
   const foundOrFail = (found: boolean) => (found ? Effect.void : Effect.fail(new UserNotFound()))
 
   // Reads and plain writes are one statement on whatever pooled connection is free. The writes
   // that could remove the last active superuser take a transaction (SuperuserGuard), and run it
-  // all on that transaction's connection: waiting there on another connection would deadlock PGlite.
+  // all on that transaction's connection.
   return UserRepository.of({
     insert: (stored) =>
       insertRow(stored).pipe(
-        Effect.orDie,
+        Effect.catchTag("ParseError", rowDefect("inserting a user")),
         Effect.flatMap((row) => sql`INSERT INTO users ${sql.insert(row)}`),
-        Effect.catchTag("SqlError", toConflict),
+        Effect.catchTag("SqlError", toConflict("inserting a user")),
         Effect.asVoid,
         Effect.withSpan("PgUserRepository.insert"),
       ),
     findById: (id) =>
-      findOne(sql`SELECT ${columns} FROM users WHERE id = ${id}`).pipe(Effect.withSpan("PgUserRepository.findById")),
+      findOne("finding a user by id", sql`SELECT ${columns} FROM users WHERE id = ${id}`).pipe(
+        Effect.withSpan("PgUserRepository.findById"),
+      ),
     findByLogin: (login) => {
       const key = login.trim()
       // No email or username holds a NUL (PostgreSQL text cannot), and sending one is an error.
       if (key.includes("\u0000")) return Effect.succeedNone
       return findOne(
+        "finding a user by login",
         sql`SELECT ${columns} FROM users WHERE lower(email) = lower(${key}) OR lower(username) = lower(${key}) LIMIT 1`,
       ).pipe(Effect.withSpan("PgUserRepository.findByLogin"))
     },
-    search: (query) => searchUsers(sql, query).pipe(Effect.orDie, Effect.withSpan("PgUserRepository.search")),
-    update: (user) =>
-      updateRow(user).pipe(
-        Effect.orDie,
-        Effect.flatMap((row) => {
-          const write = (onlyWithoutStanding: boolean) =>
-            sql`UPDATE users SET ${sql.update(row)} WHERE ${targetRow(sql, user.id, onlyWithoutStanding)} RETURNING id`.pipe(
-              Effect.map(changedAny),
-            )
-          // Still an active superuser afterwards: the write cannot lose the last one.
-          return user.is_superuser && user.is_active
-            ? Effect.flatMap(write(false), foundOrFail)
-            : keepingAnActiveSuperuser(sql, user.id, write)
-        }),
-        Effect.catchTag("SqlError", toConflict),
-        Effect.withSpan("PgUserRepository.update"),
+    search: (query) =>
+      searchUsers(sql, query).pipe(
+        Effect.catchTag("ParseError", rowDefect("searching users")),
+        Effect.catchTag("SqlError", sqlDefect("searching users")),
+        Effect.withSpan("PgUserRepository.search"),
       ),
+    // One UPDATE of the named columns only, answering the row as it is after it.
+    update: (id, changes) => {
+      const row = changesRow(changes)
+      const write = (onlyWithoutStanding: boolean) =>
+        readRows(
+          "updating a user",
+          sql`UPDATE users SET ${sql.update(row)} WHERE ${targetRow(sql, id, onlyWithoutStanding)} RETURNING ${columns}`,
+        ).pipe(Effect.map((rows) => Option.fromNullable(rows[0])))
+      const updated =
+        changes.is_active === false || changes.is_superuser === false
+          ? keepingAnActiveSuperuser(sql, id, write)
+          : Effect.flatMap(write(false), Option.match({ onNone: () => new UserNotFound(), onSome: Effect.succeed }))
+      return updated.pipe(
+        Effect.map((stored) => stored.user),
+        Effect.catchTag("SqlError", toConflict("updating a user")),
+        Effect.withSpan("PgUserRepository.update"),
+      )
+    },
     setPasswordHash: (id, hash) =>
       sql`UPDATE users SET password_hash = ${hash} WHERE id = ${id} RETURNING id`.pipe(
-        Effect.orDie,
+        Effect.catchTag("SqlError", sqlDefect("setting a password hash")),
         Effect.flatMap((rows) => foundOrFail(changedAny(rows))),
         Effect.withSpan("PgUserRepository.setPasswordHash"),
+      ),
+    replacePasswordHash: (id, expected, next) =>
+      sql`UPDATE users SET password_hash = ${next} WHERE id = ${id} AND password_hash = ${expected} RETURNING id`.pipe(
+        Effect.map(changedAny),
+        Effect.catchTag("SqlError", sqlDefect("replacing a password hash")),
+        Effect.withSpan("PgUserRepository.replacePasswordHash"),
       ),
     delete: (id) =>
       keepingAnActiveSuperuser(sql, id, (onlyWithoutStanding) =>
         sql`DELETE FROM users WHERE ${targetRow(sql, id, onlyWithoutStanding)} RETURNING id`.pipe(
-          Effect.map(changedAny),
+          Effect.map((rows) => (changedAny(rows) ? Option.some(undefined) : Option.none())),
         ),
-      ).pipe(Effect.catchTag("SqlError", Effect.die), Effect.withSpan("PgUserRepository.delete")),
+      ).pipe(Effect.catchTag("SqlError", sqlDefect("deleting a user")), Effect.withSpan("PgUserRepository.delete")),
   })
 })
 

@@ -1,6 +1,14 @@
 import type { SqlError } from "@effect/sql"
-import { EmailAlreadyRegistered, PasswordHash, type StoredUser, User, UsernameTaken } from "@userkit/domain"
-import { Effect, Option, Schema } from "effect"
+import {
+  EmailAlreadyRegistered,
+  PasswordHash,
+  type StoredUser,
+  User,
+  type UserChanges,
+  UsernameTaken,
+} from "@userkit/domain"
+import { DateTime, Effect, Predicate, Schema } from "effect"
+import { sqlDefect } from "./SqlFailure.js"
 
 /** A user's columns as the driver returns them (timestamps as Date), decoded field by field. */
 const ProfileRow = Schema.Struct({
@@ -42,32 +50,26 @@ const searchCopies = (user: User) => ({
 export const insertRow = (stored: StoredUser) =>
   Effect.map(Schema.encode(StoredUserFromRow)(stored), (row) => ({ ...row, ...searchCopies(stored.user) }))
 
-/** The columns an update replaces: profile, flags, updated_at (not the id, creation time or hash). */
-export const updateRow = (user: User) =>
-  Effect.map(Schema.encode(ProfileRow)(user), ({ id: _id, created_at: _createdAt, ...row }) => ({
-    ...row,
-    ...searchCopies(user),
-  }))
-
-/** What pg's DatabaseError carries; not its `detail`, which can quote the row, hash and all. */
-const DatabaseError = Schema.Struct({
-  code: Schema.String,
-  message: Schema.String,
-  constraint: Schema.optional(Schema.String),
+/** The columns a change writes: those it names (with their search copies) and `updated_at`, no other. */
+export const changesRow = ({ updatedAt, ...fields }: UserChanges): Record<string, string | boolean | Date | null> => ({
+  ...fields,
+  ...(fields.email === undefined ? {} : { email_lower: fields.email.toLowerCase() }),
+  ...(fields.username === undefined ? {} : { username_lower: fields.username.toLowerCase() }),
+  ...(fields.full_name === undefined ? {} : { full_name_lower: (fields.full_name ?? "").toLowerCase() }),
+  updated_at: DateTime.toDate(updatedAt),
 })
+
 const conflictByIndex: Record<string, () => EmailAlreadyRegistered | UsernameTaken> = {
   users_email_lower_key: () => new EmailAlreadyRegistered(),
   users_username_lower_key: () => new UsernameTaken(),
 }
 
 /** A duplicate email or username (SQLSTATE 23505) is the domain's error; anything else a defect. */
-export const toConflict = (error: SqlError.SqlError): Effect.Effect<never, EmailAlreadyRegistered | UsernameTaken> =>
-  Option.match(Schema.decodeUnknownOption(DatabaseError)(error.cause), {
-    onNone: () => Effect.die(error),
-    onSome: ({ code, constraint, message }) => {
-      const conflict = code === "23505" && constraint !== undefined ? conflictByIndex[constraint] : undefined
-      return conflict === undefined
-        ? Effect.die(new Error(`writing a user failed: ${message} (SQLSTATE ${code})`))
-        : Effect.fail(conflict())
-    },
-  })
+export const toConflict =
+  (what: string) =>
+  (error: SqlError.SqlError): Effect.Effect<never, EmailAlreadyRegistered | UsernameTaken> => {
+    const code = Predicate.hasProperty(error.cause, "code") ? error.cause.code : undefined
+    const index = Predicate.hasProperty(error.cause, "constraint") ? error.cause.constraint : undefined
+    const conflict = code === "23505" && typeof index === "string" ? conflictByIndex[index] : undefined
+    return conflict === undefined ? sqlDefect(what)(error) : Effect.fail(conflict())
+  }

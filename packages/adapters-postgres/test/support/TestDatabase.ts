@@ -16,7 +16,7 @@ export type TestDatabase = Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, 
  * (schema `public` dropped and recreated) each time the returned layer is built.
  */
 export const embeddedTestDatabase = (): TestDatabase => {
-  const engine = ManagedRuntime.make(EmbeddedEngine.layer({ maxConnections: 4 }))
+  const engine = ManagedRuntime.make(EmbeddedEngine.layer())
   beforeAll(() => engine.runtime())
   afterAll(() => engine.dispose())
   return Layer.effectContext(

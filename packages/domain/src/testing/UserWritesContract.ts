@@ -1,41 +1,56 @@
 import { describe, expect } from "@effect/vitest"
-import { Effect, Either, Option } from "effect"
+import { DateTime, Effect, Either, Option } from "effect"
 import { PasswordHash } from "../auth/Password.js"
 import { EmailAlreadyRegistered, LastActiveSuperuser, UserNotFound, UsernameTaken } from "../users/errors.js"
 import { Email, User, Username } from "../users/User.js"
-import { type StoredUser, UserRepository } from "../users/UserRepository.js"
+import { type StoredUser, type UserChanges, UserRepository } from "../users/UserRepository.js"
 import { aStoredUser } from "./fixtures.js"
 import { aQuery, type ContractTest, everyone } from "./support.js"
 
-const changed = (stored: StoredUser, changes: Partial<ConstructorParameters<typeof User>[0]>) =>
-  new User({ ...stored.user, ...changes })
+const stamp = DateTime.unsafeMake(new Date("2026-03-04T05:06:07.089Z"))
+/** A change of exactly these fields. */
+const changes = (fields: Omit<UserChanges, "updatedAt">): UserChanges => ({ ...fields, updatedAt: stamp })
+/** The user as a change of these fields should leave it. */
+const changed = (stored: StoredUser, fields: Omit<UserChanges, "updatedAt">) =>
+  new User({ ...stored.user, ...fields, updated_at: stamp })
 
 const activeSuperusers = Effect.flatMap(UserRepository, (repo) =>
   repo.search(aQuery({ isActive: Option.some(true), isSuperuser: Option.some(true) })),
 ).pipe(Effect.map((r) => r.items.map((u) => u.id)))
 
+const userOf = (stored: StoredUser) =>
+  Effect.flatMap(UserRepository, (repo) => repo.findById(stored.user.id)).pipe(
+    Effect.map(Option.getOrThrow),
+    Effect.map((s) => s.user),
+  )
+
 export const userWritesContract = (test: ContractTest) =>
   describe("writes", () => {
     test(
-      "updates the profile and flags, keeps the password hash, and knows no stranger",
+      "changes only the fields named, answers the user as stored, keeps the password hash, and knows no stranger",
       Effect.gen(function* () {
         const repo = yield* UserRepository
-        const stored = aStoredUser()
+        const stored = aStoredUser({ is_superuser: true })
+        yield* repo.insert(aStoredUser({ is_superuser: true }))
         yield* repo.insert(stored)
-        const next = changed(stored, {
-          full_name: "New Name",
-          bio: "Hello",
-          is_active: false,
-          email: Email.make("New@Example.com"),
-        })
-        yield* repo.update(next)
+        const fields = { full_name: "New Name", bio: "Hello", email: Email.make("New@Example.com") }
+        expect(yield* repo.update(stored.user.id, changes(fields))).toEqual(changed(stored, fields))
         expect(yield* repo.findById(stored.user.id)).toEqual(
-          Option.some({ user: next, passwordHash: stored.passwordHash }),
+          Option.some({ user: changed(stored, fields), passwordHash: stored.passwordHash }),
         )
         expect(Option.isSome(yield* repo.findByLogin("new@example.com"))).toBe(true)
+        // A change naming only a flag leaves the profile as it is now, and the other way round.
+        const demoted = yield* repo.update(stored.user.id, changes({ is_superuser: false }))
+        expect(demoted).toEqual(changed(stored, { ...fields, is_superuser: false }))
+        const renamed = yield* repo.update(stored.user.id, changes({ full_name: null }))
+        expect(renamed).toEqual(changed(stored, { ...fields, is_superuser: false, full_name: null }))
         const stranger = aStoredUser()
-        expect(yield* Effect.either(repo.update(stranger.user))).toEqual(Either.left(new UserNotFound()))
-        expect(yield* everyone).toEqual([stored.user.id])
+        expect(yield* Effect.either(repo.update(stranger.user.id, changes({ bio: "x" })))).toEqual(
+          Either.left(new UserNotFound()),
+        )
+        expect(yield* Effect.either(repo.update(stranger.user.id, changes({ is_active: false })))).toEqual(
+          Either.left(new UserNotFound()),
+        )
       }),
     )
 
@@ -47,24 +62,38 @@ export const userWritesContract = (test: ContractTest) =>
         const bob = aStoredUser({ email: "bob@example.com", username: "bob" })
         yield* repo.insert(ada)
         yield* repo.insert(bob)
-        const takeEmail = changed(bob, { email: Email.make("ADA@example.com"), full_name: "Changed" })
-        expect(yield* Effect.either(repo.update(takeEmail))).toEqual(Either.left(new EmailAlreadyRegistered()))
-        const takeName = changed(bob, { username: Username.make("Ada") })
-        expect(yield* Effect.either(repo.update(takeName))).toEqual(Either.left(new UsernameTaken()))
+        const takeEmail = changes({ email: Email.make("ADA@example.com"), full_name: "Changed" })
+        expect(yield* Effect.either(repo.update(bob.user.id, takeEmail))).toEqual(
+          Either.left(new EmailAlreadyRegistered()),
+        )
+        const takeName = changes({ username: Username.make("Ada") })
+        expect(yield* Effect.either(repo.update(bob.user.id, takeName))).toEqual(Either.left(new UsernameTaken()))
         expect(yield* repo.findById(bob.user.id)).toEqual(Option.some(bob))
         // Its own email in another case is still its own.
-        yield* repo.update(changed(bob, { email: Email.make("BOB@example.com") }))
+        yield* repo.update(bob.user.id, changes({ email: Email.make("BOB@example.com") }))
       }),
     )
 
     test(
-      "sets a new password hash, and deletes for good",
+      "sets a new password hash, replaces one only while it is still the expected one, and deletes for good",
       Effect.gen(function* () {
         const repo = yield* UserRepository
         const stored = aStoredUser({ email: "gone@example.com" })
         yield* repo.insert(stored)
+        const hashOf = Effect.map(
+          repo.findById(stored.user.id),
+          Option.map((s) => s.passwordHash),
+        )
         yield* repo.setPasswordHash(stored.user.id, PasswordHash.make("new-hash"))
-        expect(Option.map(yield* repo.findById(stored.user.id), (s) => s.passwordHash)).toEqual(Option.some("new-hash"))
+        expect(yield* hashOf).toEqual(Option.some("new-hash"))
+        expect(yield* repo.replacePasswordHash(stored.user.id, stored.passwordHash, PasswordHash.make("stale"))).toBe(
+          false,
+        )
+        expect(yield* hashOf).toEqual(Option.some("new-hash"))
+        expect(
+          yield* repo.replacePasswordHash(stored.user.id, PasswordHash.make("new-hash"), PasswordHash.make("rehashed")),
+        ).toBe(true)
+        expect(yield* hashOf).toEqual(Option.some("rehashed"))
         yield* repo.delete(stored.user.id)
         expect(Option.isNone(yield* repo.findById(stored.user.id))).toBe(true)
         expect(yield* Effect.either(repo.delete(stored.user.id))).toEqual(Either.left(new UserNotFound()))
@@ -72,6 +101,7 @@ export const userWritesContract = (test: ContractTest) =>
         expect(yield* Effect.either(repo.setPasswordHash(stranger, PasswordHash.make("x")))).toEqual(
           Either.left(new UserNotFound()),
         )
+        expect(yield* repo.replacePasswordHash(stranger, PasswordHash.make("x"), PasswordHash.make("y"))).toBe(false)
         // The email is free again.
         yield* repo.insert(aStoredUser({ email: "GONE@example.com" }))
       }),
@@ -86,16 +116,18 @@ export const userWritesContract = (test: ContractTest) =>
         const plain = aStoredUser()
         for (const stored of [root, retired, plain]) yield* repo.insert(stored)
         const refused = Either.left(new LastActiveSuperuser())
-        expect(yield* Effect.either(repo.update(changed(root, { is_superuser: false })))).toEqual(refused)
-        expect(yield* Effect.either(repo.update(changed(root, { is_active: false })))).toEqual(refused)
+        expect(yield* Effect.either(repo.update(root.user.id, changes({ is_superuser: false })))).toEqual(refused)
+        expect(yield* Effect.either(repo.update(root.user.id, changes({ is_active: false, bio: "x" })))).toEqual(
+          refused,
+        )
         expect(yield* Effect.either(repo.delete(root.user.id))).toEqual(refused)
         expect(yield* repo.findById(root.user.id)).toEqual(Option.some(root))
         // What leaves an active superuser in place is allowed.
-        yield* repo.update(changed(root, { full_name: "Root" }))
-        yield* repo.update(changed(plain, { is_active: false }))
+        yield* repo.update(root.user.id, changes({ full_name: "Root", is_superuser: true, is_active: true }))
+        yield* repo.update(plain.user.id, changes({ is_active: false }))
         yield* repo.delete(retired.user.id)
-        yield* repo.update(changed(plain, { is_active: true, is_superuser: true }))
-        yield* repo.update(changed(root, { is_superuser: false }))
+        yield* repo.update(plain.user.id, changes({ is_active: true, is_superuser: true }))
+        yield* repo.update(root.user.id, changes({ is_superuser: false }))
         expect(yield* activeSuperusers).toEqual([plain.user.id])
       }),
     )
@@ -108,7 +140,9 @@ export const userWritesContract = (test: ContractTest) =>
         const remove = (stored: StoredUser, how: (typeof ways)[number]) =>
           how === "delete"
             ? repo.delete(stored.user.id)
-            : repo.update(changed(stored, how === "demote" ? { is_superuser: false } : { is_active: false }))
+            : Effect.asVoid(
+                repo.update(stored.user.id, changes(how === "demote" ? { is_superuser: false } : { is_active: false })),
+              )
         let incumbent = aStoredUser({ is_superuser: true })
         yield* repo.insert(incumbent)
         // Each round: exactly two active superusers, both removed at once; one must stay.
@@ -128,6 +162,96 @@ export const userWritesContract = (test: ContractTest) =>
           expect(survivors, `round ${round}`).toHaveLength(1)
           incumbent = Option.getOrThrow(yield* repo.findById(survivors[0] ?? newcomer.user.id))
         }
+      }),
+    )
+
+    test(
+      "many concurrent profile edits never undo a demotion or deactivation that lands among them",
+      Effect.gen(function* () {
+        const repo = yield* UserRepository
+        yield* repo.insert(aStoredUser({ is_superuser: true }))
+        const decisions = [{ is_superuser: false }, { is_active: false }, { is_superuser: false, is_active: false }]
+        for (const [round, decision] of decisions.entries()) {
+          const target = aStoredUser({ is_superuser: true })
+          yield* repo.insert(target)
+          const edits = Array.from({ length: 20 }, (_, i) =>
+            repo.update(target.user.id, changes({ bio: `edit ${i}`, full_name: `Name ${i}` })),
+          )
+          // The decision lands in the middle of the edits.
+          const all = [...edits.slice(0, 10), repo.update(target.user.id, changes(decision)), ...edits.slice(10)]
+          yield* Effect.all(all, { concurrency: "unbounded" })
+          const after = yield* userOf(target)
+          expect({ is_active: after.is_active, is_superuser: after.is_superuser }, `round ${round}`).toEqual({
+            is_active: true,
+            is_superuser: true,
+            ...decision,
+          })
+          expect(after.bio, `round ${round}`).toMatch(/^edit \d+$/)
+        }
+      }),
+    )
+
+    test(
+      "two writers of different fields at once both land",
+      Effect.gen(function* () {
+        const repo = yield* UserRepository
+        const target = aStoredUser()
+        yield* repo.insert(target)
+        for (let round = 0; round < 10; round++) {
+          yield* Effect.all(
+            [
+              repo.update(target.user.id, changes({ bio: `bio ${round}` })),
+              repo.update(target.user.id, changes({ full_name: `Name ${round}` })),
+              repo.update(target.user.id, changes({ avatar_url: `https://example.com/${round}.png` })),
+            ],
+            { concurrency: "unbounded" },
+          )
+          const after = yield* userOf(target)
+          expect([after.bio, after.full_name, after.avatar_url]).toEqual([
+            `bio ${round}`,
+            `Name ${round}`,
+            `https://example.com/${round}.png`,
+          ])
+        }
+      }),
+    )
+
+    test(
+      "of many concurrent replacements of one expected hash, exactly one lands; none undoes a new password",
+      Effect.gen(function* () {
+        const repo = yield* UserRepository
+        const target = aStoredUser()
+        yield* repo.insert(target)
+        const replaced = yield* Effect.all(
+          Array.from({ length: 20 }, (_, i) =>
+            repo.replacePasswordHash(target.user.id, target.passwordHash, PasswordHash.make(`rehash-${i}`)),
+          ),
+          { concurrency: "unbounded" },
+        )
+        expect(replaced.filter((r) => r)).toHaveLength(1)
+        const winner = PasswordHash.make(`rehash-${replaced.indexOf(true)}`)
+        expect(Option.map(yield* repo.findById(target.user.id), (s) => s.passwordHash)).toEqual(Option.some(winner))
+        // A password change racing rehashes of the old hash always stands.
+        for (let round = 0; round < 5; round++) {
+          const current = Option.getOrThrow(yield* repo.findById(target.user.id)).passwordHash
+          const chosen = PasswordHash.make(`chosen-${round}`)
+          yield* Effect.all(
+            [
+              ...Array.from({ length: 5 }, () =>
+                repo.replacePasswordHash(target.user.id, current, PasswordHash.make("stale")),
+              ),
+              repo.setPasswordHash(target.user.id, chosen),
+              ...Array.from({ length: 5 }, () =>
+                repo.replacePasswordHash(target.user.id, current, PasswordHash.make("stale")),
+              ),
+            ],
+            { concurrency: "unbounded" },
+          )
+          const final = Option.getOrThrow(yield* repo.findById(target.user.id)).passwordHash
+          // Either the change landed last, or a rehash landed first and the change after it.
+          expect(final, `round ${round}`).toBe(chosen)
+        }
+        expect(yield* everyone).toEqual([target.user.id])
       }),
     )
   })

@@ -1,4 +1,4 @@
-import { Context, type Effect, type Option } from "effect"
+import { Context, type DateTime, type Effect, type Option } from "effect"
 import type { PasswordHash } from "../auth/Password.js"
 import type { EmailAlreadyRegistered, LastActiveSuperuser, UserNotFound, UsernameTaken } from "./errors.js"
 import type { User, UserId } from "./User.js"
@@ -10,10 +10,24 @@ export interface StoredUser {
   readonly passwordHash: PasswordHash
 }
 
+/** The fields of a user's profile, which its owner may change. */
+export type ProfileFields = Pick<User, "email" | "username" | "full_name" | "bio" | "avatar_url">
+/** An account's standing, which only a superuser may change. */
+export type StandingFields = Pick<User, "is_active" | "is_superuser">
+
+/**
+ * A write naming exactly the fields it changes; a field absent is left as the store has it, so
+ * two writers of different fields never undo each other. `updatedAt` stamps the change.
+ */
+export interface UserChanges extends Partial<ProfileFields & StandingFields> {
+  readonly updatedAt: DateTime.Utc
+}
+
 /**
  * Where users live. Emails and usernames are unique ignoring case, and that holds under
  * concurrent writes. No update or delete leaves the store without an active superuser when it had
- * one: that holds when two run at once. Infrastructure failures are defects. The contract suite in
+ * one: that holds when two run at once. An unreachable store is a `StoreUnavailable` defect, any
+ * other infrastructure failure a defect quoting no row. The contract suite in
  * `@userkit/domain/testing` is the full specification.
  */
 export class UserRepository extends Context.Tag("userkit/UserRepository")<
@@ -25,11 +39,17 @@ export class UserRepository extends Context.Tag("userkit/UserRepository")<
     readonly findByLogin: (login: string) => Effect.Effect<Option.Option<StoredUser>>
     /** Users matching a query, a page of them; see `UserQuery` for the exact semantics. */
     readonly search: (query: UserQuery) => Effect.Effect<UserSearchResult>
-    /** Replaces the profile and flags of the user with this id (not its password hash). */
+    /** Changes the named fields, and only those, in one atomic step; answers the user as stored after it. */
     readonly update: (
-      user: User,
-    ) => Effect.Effect<void, UserNotFound | EmailAlreadyRegistered | UsernameTaken | LastActiveSuperuser>
+      id: UserId,
+      changes: UserChanges,
+    ) => Effect.Effect<User, UserNotFound | EmailAlreadyRegistered | UsernameTaken | LastActiveSuperuser>
     readonly setPasswordHash: (id: UserId, hash: PasswordHash) => Effect.Effect<void, UserNotFound>
+    /**
+     * Replaces the hash only if it is still `expected` (compare-and-set): a rehash at login never
+     * undoes a password change that landed meanwhile. Answers whether it replaced it.
+     */
+    readonly replacePasswordHash: (id: UserId, expected: PasswordHash, next: PasswordHash) => Effect.Effect<boolean>
     /** Removes the user for good. */
     readonly delete: (id: UserId) => Effect.Effect<void, UserNotFound | LastActiveSuperuser>
   }
