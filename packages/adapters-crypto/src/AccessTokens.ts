@@ -18,8 +18,13 @@ export const MAX_TOKEN_LENGTH = 4096
 
 // Verified tokens remembered, by their exact text, until they expire: a JWT verification costs more
 // than the rest of an authenticated request's work, and a client sends the same token many times.
-// A forged or altered token is different text and is verified in full. Bounded; oldest out first.
+// A forged, altered or retyped token is different text (the header is part of it) and is verified in
+// full. Bounded; oldest out first.
 export const VERIFIED_TOKENS_REMEMBERED = 10_000
+
+// RFC 9068's media type for JWT access tokens: verification requires it, so no other token this
+// service signs (refresh, reset, verification: each with its own typ) can pass as an access token.
+export const ACCESS_TOKEN_TYPE = "at+jwt"
 
 const decodeUserId = Schema.decodeUnknown(UserId)
 
@@ -53,7 +58,7 @@ export const makeJwtAccessTokens = (options: JwtAccessTokensOptions): Effect.Eff
       const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
       const token = yield* Effect.promise(() =>
         new SignJWT({})
-          .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+          .setProtectedHeader({ alg: "HS256", typ: ACCESS_TOKEN_TYPE })
           .setSubject(userId)
           .setIssuer(issuer)
           .setAudience(audience)
@@ -80,6 +85,7 @@ export const makeJwtAccessTokens = (options: JwtAccessTokensOptions): Effect.Eff
         try: () =>
           jwtVerify(jwt, key, {
             algorithms: ["HS256"],
+            typ: ACCESS_TOKEN_TYPE,
             issuer,
             audience,
             requiredClaims: ["exp", "iat", "sub"],

@@ -22,6 +22,9 @@ const PREHASH_KEY = "userkit/bcrypt-sha256/v1"
 const prehash = (password: Redacted.Redacted<string>): string =>
   createHmac("sha256", PREHASH_KEY).update(Redacted.value(password).normalize("NFKC"), "utf8").digest("base64")
 
+// What @node-rs/bcrypt writes: version 2b, a two-digit cost, then 22 characters of salt and 31 of hash.
+const BCRYPT_HASH = /^\$2b\$(\d{2})\$[./A-Za-z0-9]{53}$/
+
 /** A PasswordHasher over @node-rs/bcrypt, whose async calls run on its thread pool, off the event loop. */
 export const makeBcryptPasswordHasher = (
   options: BcryptPasswordHasherOptions = {},
@@ -30,6 +33,33 @@ export const makeBcryptPasswordHasher = (
   if (!Number.isInteger(cost) || cost < 4 || cost > 31) {
     return Effect.dieMessage(`bcrypt cost must be an integer from 4 to 31, got ${cost}`)
   }
+  const costOf = (hash: string): number | undefined => {
+    const stored = BCRYPT_HASH.exec(hash)?.[1]
+    return stored === undefined ? undefined : Number(stored)
+  }
+  // Hashes of a constant at each cost, made once, only ever verified against (see `padded`).
+  const fillers = new Map<number, Promise<string>>()
+  const filler = (fillerCost: number) => {
+    const known = fillers.get(fillerCost)
+    if (known !== undefined) return known
+    const made = bcrypt.hash(PREHASH_KEY, { cost: fillerCost })
+    fillers.set(fillerCost, made)
+    return made
+  }
+  /**
+   * After verifying a hash of a lower cost than the configured one (made before a cost change, not
+   * yet remade at a login), verifies fillers at every cost in between: 2^o + 2^o + ... + 2^(n-1) =
+   * 2^n, so the whole costs one verification at the configured cost, as an unknown account's does,
+   * and timing does not tell the accounts that have not logged in since from those that do not exist.
+   */
+  const padded = (prehashed: string, storedCost: number | undefined) =>
+    storedCost === undefined || storedCost >= cost
+      ? Effect.void
+      : Effect.forEach(
+          Array.from({ length: cost - storedCost }, (_, i) => storedCost + i),
+          (fillerCost) => Effect.promise(() => filler(fillerCost).then((hash) => bcrypt.verify(prehashed, hash))),
+          { discard: true },
+        )
   return Effect.succeed(
     PasswordHasher.of({
       hash: Effect.fn("BcryptPasswordHasher.hash")(function* (password) {
@@ -37,11 +67,16 @@ export const makeBcryptPasswordHasher = (
         return PasswordHash.make(hash)
       }),
       // A hash bcrypt cannot parse (another algorithm, a truncated column) is simply not a match.
-      verify: (password, hash) =>
-        Effect.tryPromise((signal) => bcrypt.verify(prehash(password), hash, { signal })).pipe(
+      verify: (password, hash) => {
+        const prehashed = prehash(password)
+        return Effect.tryPromise((signal) => bcrypt.verify(prehashed, hash, { signal })).pipe(
           Effect.orElseSucceed(() => false),
+          Effect.zipLeft(padded(prehashed, costOf(hash))),
           Effect.withSpan("BcryptPasswordHasher.verify"),
-        ),
+        )
+      },
+      // Another cost, or not a 2b bcrypt string at all (such a hash never verifies anyway).
+      needsRehash: (hash) => costOf(hash) !== cost,
     }),
   )
 }

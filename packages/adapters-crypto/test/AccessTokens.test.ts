@@ -3,7 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { AccessTokens, InvalidToken, UserId } from "@userkit/domain"
 import { accessTokensContract } from "@userkit/domain/testing"
 import { Cause, Clock, Effect, Either, Exit, Redacted, TestClock } from "effect"
-import { type JWTPayload, SignJWT } from "jose"
+import { decodeProtectedHeader, type JWTHeaderParameters, type JWTPayload, SignJWT } from "jose"
 import { JwtAccessTokens, type JwtAccessTokensOptions } from "../src/index.js"
 
 const secret = "test-secret-of-at-least-32-bytes-for-hs256"
@@ -15,27 +15,39 @@ const options: JwtAccessTokensOptions = {
 }
 const layer = JwtAccessTokens.layer(options)
 
-accessTokensContract(
-  "jwt HS256",
-  layer,
-  JwtAccessTokens.layer({ ...options, secret: Redacted.make("another-secret-of-at-least-32-bytes-long") }),
-)
-
 const userId = UserId.make("0190a5a0-0000-7000-8000-000000000001")
 const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url")
 
 // Claims valid at the test's Clock, which it.layer shares between the tests of a block.
-const validClaims = Effect.map(Clock.currentTimeMillis, (millis): JWTPayload => {
-  const now = Math.floor(millis / 1000)
-  return { sub: userId, iss: options.issuer, aud: options.audience, iat: now, exp: now + 900 }
-})
+const claimsFor = (sub: UserId) =>
+  Effect.map(Clock.currentTimeMillis, (millis): JWTPayload => {
+    const now = Math.floor(millis / 1000)
+    return { sub, iss: options.issuer, aud: options.audience, iat: now, exp: now + 900 }
+  })
+const validClaims = claimsFor(userId)
 
-const signed = (edit: (claims: JWTPayload) => JWTPayload = (claims) => claims, alg = "HS256") =>
-  Effect.flatMap(validClaims, (claims) =>
-    Effect.promise(() =>
-      new SignJWT(edit(claims)).setProtectedHeader({ alg }).sign(createSecretKey(Buffer.from(secret))),
+const signWith = (claims: JWTPayload, header: JWTHeaderParameters) =>
+  Effect.promise(() => new SignJWT(claims).setProtectedHeader(header).sign(createSecretKey(Buffer.from(secret))))
+
+const signed = (
+  edit: (claims: JWTPayload) => JWTPayload = (claims) => claims,
+  header: JWTHeaderParameters = { alg: "HS256", typ: "at+jwt" },
+) => Effect.flatMap(validClaims, (claims) => signWith(edit(claims), header))
+
+// What else a deployment might sign with the same key: the generic type, no type, other kinds.
+const otherTypes = ["JWT", "application/jwt", "refresh+jwt", undefined]
+const headerOfType = (typ: string | undefined): JWTHeaderParameters =>
+  typ === undefined ? { alg: "HS256" } : { alg: "HS256", typ }
+
+accessTokensContract(
+  "jwt HS256",
+  layer,
+  JwtAccessTokens.layer({ ...options, secret: Redacted.make("another-secret-of-at-least-32-bytes-long") }),
+  (user) =>
+    Effect.flatMap(claimsFor(user), (claims) =>
+      Effect.forEach(otherTypes, (typ) => signWith(claims, headerOfType(typ))),
     ),
-  )
+)
 
 const verified = (token: string) =>
   Effect.flatMap(AccessTokens, (tokens) => Effect.either(tokens.verify(Redacted.make(token))))
@@ -48,6 +60,26 @@ describe("JwtAccessTokens", () => {
     it.effect("accepts a token signed by hand with the secret and the expected claims", () =>
       Effect.gen(function* () {
         expect(yield* verified(yield* signed())).toEqual(Either.right(userId))
+      }),
+    )
+
+    it.effect("issues tokens typed at+jwt (RFC 9068)", () =>
+      Effect.gen(function* () {
+        const issued = yield* Effect.flatMap(AccessTokens, (tokens) => tokens.issue(userId))
+        expect(decodeProtectedHeader(Redacted.value(issued.token))).toEqual({ alg: "HS256", typ: "at+jwt" })
+      }),
+    )
+
+    it.effect("refuses a token of another type, signed with the secret and carrying the expected claims", () =>
+      Effect.gen(function* () {
+        // The same claims typed at+jwt pass (and are now remembered): only the type differs below.
+        expect(yield* verified(yield* signed())).toEqual(Either.right(userId))
+        for (const typ of otherTypes) {
+          expect(yield* verified(yield* signed(undefined, headerOfType(typ)))).toEqual(refused)
+        }
+        expect(yield* verified(yield* signed(undefined, { alg: "HS256", typ: "application/at+jwt" }))).toEqual(
+          Either.right(userId),
+        )
       }),
     )
 
@@ -80,7 +112,7 @@ describe("JwtAccessTokens", () => {
 
     it.effect("refuses an unsigned token (alg: none) with valid claims", () =>
       Effect.gen(function* () {
-        const token = `${base64url({ alg: "none", typ: "JWT" })}.${base64url(yield* validClaims)}.`
+        const token = `${base64url({ alg: "none", typ: "at+jwt" })}.${base64url(yield* validClaims)}.`
         expect(yield* verified(token)).toEqual(refused)
       }),
     )
@@ -94,7 +126,7 @@ describe("JwtAccessTokens", () => {
 
     it.effect("refuses a token signed with HS512 under the same secret", () =>
       Effect.gen(function* () {
-        expect(yield* verified(yield* signed(undefined, "HS512"))).toEqual(refused)
+        expect(yield* verified(yield* signed(undefined, { alg: "HS512", typ: "at+jwt" }))).toEqual(refused)
       }),
     )
 

@@ -1,12 +1,12 @@
 import { createHmac } from "node:crypto"
 import { describe, expect, it } from "@effect/vitest"
 import * as bcrypt from "@node-rs/bcrypt"
-import { PasswordHasher } from "@userkit/domain"
+import { PasswordHash, PasswordHasher } from "@userkit/domain"
 import { passwordHasherContract } from "@userkit/domain/testing"
 import { Cause, Effect, Exit, type Layer, Redacted } from "effect"
 import { BcryptPasswordHasher } from "../src/index.js"
 
-passwordHasherContract("bcrypt", BcryptPasswordHasher.layer({ cost: 4 }))
+passwordHasherContract("bcrypt", BcryptPasswordHasher.layer({ cost: 4 }), BcryptPasswordHasher.layer({ cost: 5 }))
 
 const hashWith = (layer: Layer.Layer<PasswordHasher>, password: string) =>
   Effect.flatMap(PasswordHasher, (hasher) => hasher.hash(Redacted.make(password))).pipe(Effect.provide(layer))
@@ -36,6 +36,45 @@ describe("BcryptPasswordHasher", () => {
       const expected = createHmac("sha256", "userkit/bcrypt-sha256/v1").update("café fine password").digest("base64")
       expect(yield* Effect.promise(() => bcrypt.verify(expected, hash))).toBe(true)
       expect(yield* Effect.promise(() => bcrypt.verify("café fine password", hash))).toBe(false)
+    }),
+  )
+
+  it.effect("wants a real bcrypt hash remade when its cost is not the configured one", () =>
+    Effect.gen(function* () {
+      const atCost4 = yield* hashWith(BcryptPasswordHasher.layer({ cost: 4 }), "correct horse battery staple")
+      const atCost5 = yield* hashWith(BcryptPasswordHasher.layer({ cost: 5 }), "correct horse battery staple")
+      const configuredAt5 = yield* Effect.provide(PasswordHasher, BcryptPasswordHasher.layer({ cost: 5 }))
+      expect(configuredAt5.needsRehash(atCost4)).toBe(true)
+      expect(configuredAt5.needsRehash(atCost5)).toBe(false)
+      // The same hash in another bcrypt version (2a, 2y) is remade into 2b, what this library writes.
+      expect(configuredAt5.needsRehash(PasswordHash.make(atCost5.replace("$2b$", "$2a$")))).toBe(true)
+      expect(configuredAt5.needsRehash(PasswordHash.make(atCost5.replace("$2b$", "$2y$")))).toBe(true)
+      expect(configuredAt5.needsRehash(PasswordHash.make(atCost5.slice(0, -1)))).toBe(true)
+    }),
+  )
+
+  // Not a benchmark: a bound 10x looser than the effect. Unpadded, the old-cost hash verifies 64x
+  // faster than the configured cost; padded, within noise of it.
+  it.live("verifies a hash of a lower cost in the time of one at the configured cost", () =>
+    Effect.gen(function* () {
+      const password = "correct horse battery staple"
+      const old = yield* hashWith(BcryptPasswordHasher.layer({ cost: 4 }), password)
+      const current = yield* hashWith(BcryptPasswordHasher.layer({ cost: 10 }), password)
+      const hasher = yield* Effect.provide(PasswordHasher, BcryptPasswordHasher.layer({ cost: 10 }))
+      const median = (hash: PasswordHash) =>
+        Effect.gen(function* () {
+          const times: Array<number> = []
+          for (let i = 0; i < 5; i++) {
+            const start = performance.now()
+            expect(yield* hasher.verify(Redacted.make(password), hash)).toBe(true)
+            times.push(performance.now() - start)
+          }
+          return times.sort((a, b) => a - b)[2] ?? 0
+        })
+      yield* median(old) // makes the fillers once
+      const [oldTime, currentTime] = [yield* median(old), yield* median(current)]
+      expect(oldTime / currentTime).toBeGreaterThan(0.5)
+      expect(oldTime / currentTime).toBeLessThan(2)
     }),
   )
 

@@ -9,25 +9,30 @@ import {
   InvalidToken,
   PasswordHasher,
   Registration,
+  type UserId,
   UsernameTaken,
   UserRepository,
 } from "@userkit/domain"
-import { aStoredUser } from "@userkit/domain/testing"
-import { DateTime, Effect, Either, Layer, Redacted, Ref, Schema, TestClock } from "effect"
+import { aStoredUser, type StoredUserOverrides } from "@userkit/domain/testing"
+import { DateTime, Effect, Either, Layer, Option, Redacted, Ref, Schema, TestClock } from "effect"
 import { FastPasswordHasher, MemoryAccessTokens, MemoryUserRepository } from "../src/index.js"
 
-// The domain on memory adapters, with the hasher's verifications counted.
+// The domain on memory adapters, its hasher configured at cost 2, with the hasher's verifications
+// counted and a hook run (once) just before its next hash, to land a write in the middle of a use case.
 const verifications = Effect.runSync(Ref.make(0))
-const CountingHasher = Layer.effect(
+const beforeNextHash = Effect.runSync(Ref.make<Effect.Effect<void>>(Effect.void))
+const InstrumentedHasher = Layer.effect(
   PasswordHasher,
   Effect.map(PasswordHasher, (hasher) =>
     PasswordHasher.of({
-      hash: hasher.hash,
+      hash: (password) =>
+        Effect.zipRight(Effect.flatten(Ref.getAndSet(beforeNextHash, Effect.void)), hasher.hash(password)),
       verify: (password, hash) =>
         Effect.zipRight(
           Ref.update(verifications, (n) => n + 1),
           hasher.verify(password, hash),
         ),
+      needsRehash: hasher.needsRehash,
     }),
   ),
 )
@@ -36,10 +41,23 @@ const TestDomain = Accounts.Default.pipe(
     Layer.mergeAll(
       MemoryUserRepository.layer,
       MemoryAccessTokens.layer(),
-      CountingHasher.pipe(Layer.provide(FastPasswordHasher.layer)),
+      InstrumentedHasher.pipe(Layer.provide(FastPasswordHasher.layerWith({ cost: 2 }))),
     ),
   ),
 )
+
+/** A user whose password was hashed at cost 1, before the hasher's cost was raised to 2. */
+const storedBeforeCostChange = (password: string, fields: StoredUserOverrides) =>
+  Effect.gen(function* () {
+    const oldHasher = yield* FastPasswordHasher.make({ cost: 1 })
+    const stored = { ...aStoredUser(fields), passwordHash: yield* oldHasher.hash(Redacted.make(password)) }
+    yield* (yield* UserRepository).insert(stored)
+    return stored
+  })
+const storedHash = (id: UserId) =>
+  Effect.flatMap(UserRepository, (users) => users.findById(id)).pipe(
+    Effect.map((found) => Option.getOrThrow(found).passwordHash),
+  )
 
 const registration = (fields: Record<string, unknown> = {}) =>
   Schema.decodeUnknownSync(Registration)({
@@ -119,6 +137,56 @@ describe("Accounts", () => {
       expect(yield* Effect.either(accounts.login(credentials("sleeper", "wrong password")))).toEqual(
         Either.left(new InvalidCredentials()),
       )
+    }).pipe(Effect.provide(TestDomain)),
+  )
+
+  it.effect("login - remakes a hash made at another cost once the password is verified, and only once", () =>
+    Effect.gen(function* () {
+      const accounts = yield* Accounts
+      const hasher = yield* PasswordHasher
+      const stored = yield* storedBeforeCostChange("old cost password", { username: "veteran" })
+      expect(hasher.needsRehash(stored.passwordHash)).toBe(true)
+      yield* accounts.login(credentials("veteran", "old cost password"))
+      const upgraded = yield* storedHash(stored.user.id)
+      expect(upgraded).not.toEqual(stored.passwordHash)
+      expect(hasher.needsRehash(upgraded)).toBe(false)
+      expect(yield* hasher.verify(Redacted.make("old cost password"), upgraded)).toBe(true)
+      yield* accounts.login(credentials("veteran", "old cost password"))
+      expect(yield* storedHash(stored.user.id)).toEqual(upgraded)
+    }).pipe(Effect.provide(TestDomain)),
+  )
+
+  it.effect("login - keeps a hash made at another cost after a wrong password, and for an inactive account", () =>
+    Effect.gen(function* () {
+      const accounts = yield* Accounts
+      const veteran = yield* storedBeforeCostChange("old cost password", { username: "veteran" })
+      expect(yield* Effect.either(accounts.login(credentials("veteran", "not the password")))).toEqual(
+        Either.left(new InvalidCredentials()),
+      )
+      expect(yield* storedHash(veteran.user.id)).toEqual(veteran.passwordHash)
+      const sleeper = yield* storedBeforeCostChange("old cost password", { username: "sleeper", is_active: false })
+      expect(yield* Effect.either(accounts.login(credentials("sleeper", "old cost password")))).toEqual(
+        Either.left(new InactiveUser()),
+      )
+      expect(yield* storedHash(sleeper.user.id)).toEqual(sleeper.passwordHash)
+    }).pipe(Effect.provide(TestDomain)),
+  )
+
+  it.effect("login - never undoes a password change that lands while the old hash is being remade", () =>
+    Effect.gen(function* () {
+      const accounts = yield* Accounts
+      const hasher = yield* PasswordHasher
+      const stored = yield* storedBeforeCostChange("old cost password", { username: "veteran" })
+      const changed = yield* hasher.hash(Redacted.make("brand new password"))
+      // Lands after the login has verified the old password, while it hashes it anew.
+      yield* Ref.set(beforeNextHash, Effect.orDie((yield* UserRepository).setPasswordHash(stored.user.id, changed)))
+      const session = yield* accounts.login(credentials("veteran", "old cost password"))
+      expect(session.user.id).toEqual(stored.user.id)
+      expect(yield* storedHash(stored.user.id)).toEqual(changed)
+      expect(yield* Effect.either(accounts.login(credentials("veteran", "old cost password")))).toEqual(
+        Either.left(new InvalidCredentials()),
+      )
+      expect((yield* accounts.login(credentials("veteran", "brand new password"))).user.id).toEqual(stored.user.id)
     }).pipe(Effect.provide(TestDomain)),
   )
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import {
+  AccountChanges,
   Accounts,
+  Administration,
   Credentials,
   EmailAlreadyRegistered,
   InactiveUser,
@@ -62,6 +64,47 @@ describe("a user's own account", () => {
       yield* accounts.changePassword(me, change("member password", "brand new password"))
       expect(yield* login("changer", "member password")).toEqual(Either.left(new InvalidCredentials()))
       expect(Either.isRight(yield* login("changer", "brand new password"))).toBe(true)
+    }).pipe(Effect.provide(TestDomain)),
+  )
+
+  it.effect("changePassword - of concurrent changes made with the same current password, exactly one stands", () =>
+    Effect.gen(function* () {
+      const me = yield* aMember({ username: "racer" })
+      const accounts = yield* Accounts
+      const attempts = Array.from({ length: 10 }, (_, i) =>
+        Schema.decodeUnknownSync(PasswordChange)({
+          current_password: "member password",
+          new_password: `new pass ${i}!`,
+        }),
+      )
+      const results = yield* Effect.all(
+        attempts.map((change) => Effect.either(accounts.changePassword(me, change))),
+        { concurrency: "unbounded" },
+      )
+      expect(results.filter(Either.isRight)).toHaveLength(1)
+      expect(new Set(results.filter(Either.isLeft).map((r) => r.left._tag))).toEqual(new Set(["WrongPassword"]))
+      const winner = results.findIndex(Either.isRight)
+      const logins = yield* Effect.forEach(attempts.keys(), (i) => login("racer", `new pass ${i}!`))
+      expect(logins.map(Either.isRight)).toEqual(attempts.map((_, i) => i === winner))
+    }).pipe(Effect.provide(TestDomain)),
+  )
+
+  it.effect("updateProfile - from a copy loaded before an administrator's demotion, leaves the demotion standing", () =>
+    Effect.gen(function* () {
+      yield* aSuperuser
+      const admin = yield* aSuperuser
+      const target = yield* aSuperuser
+      // The copy a request authenticated with, before the administrator acts.
+      const stale = target
+      yield* (yield* Administration).update(
+        admin,
+        target.id,
+        Schema.decodeUnknownSync(AccountChanges)({ is_superuser: false }),
+      )
+      const updated = yield* (yield* Accounts).updateProfile(stale, changes({ bio: "edited" }))
+      expect(updated).toMatchObject({ bio: "edited", is_superuser: false, is_active: true })
+      const stored = yield* (yield* UserRepository).findById(target.id)
+      expect(Option.map(stored, (s) => s.user)).toEqual(Option.some(updated))
     }).pipe(Effect.provide(TestDomain)),
   )
 

@@ -2,7 +2,7 @@ import { DateTime, Effect, Option, Redacted, Schema } from "effect"
 import type { EmailAlreadyRegistered, LastActiveSuperuser, UsernameTaken } from "../users/errors.js"
 import { UserNotFound } from "../users/errors.js"
 import { AvatarUrl, Bio, Email, FullName, generateUserId, normalizeLogin, User, Username } from "../users/User.js"
-import { UserRepository } from "../users/UserRepository.js"
+import { type ProfileFields, type UserChanges, UserRepository } from "../users/UserRepository.js"
 import { AccessTokens } from "./AccessTokens.js"
 import { InactiveUser, InvalidCredentials, InvalidToken, WrongPassword } from "./errors.js"
 import { Password } from "./Password.js"
@@ -44,9 +44,9 @@ export const PasswordChange = Schema.Struct({
 }).annotations({ identifier: "PasswordChange", parseOptions: { onExcessProperty: "error" } })
 export type PasswordChange = typeof PasswordChange.Type
 
-/** A user with some fields changed, stamped with the clock's time. */
-export const withChanges = (user: User, changes: Partial<ConstructorParameters<typeof User>[0]>) =>
-  Effect.map(DateTime.now, (now) => new User({ ...user, ...changes, updated_at: now }, true))
+/** A write of exactly these fields, stamped with the clock's time. */
+export const changesOf = (fields: Omit<UserChanges, "updatedAt">): Effect.Effect<UserChanges> =>
+  Effect.map(DateTime.now, (updatedAt) => ({ ...fields, updatedAt }))
 
 export interface Session {
   readonly user: User
@@ -94,8 +94,13 @@ export class Accounts extends Effect.Service<Accounts>()("userkit/Accounts", {
         Option.match(found, { onNone: () => dummyHash, onSome: (stored) => stored.passwordHash }),
       )
       if (Option.isNone(found) || !passwordMatches) return yield* new InvalidCredentials()
-      const { user } = found.value
+      const { user, passwordHash } = found.value
       if (!user.is_active) return yield* new InactiveUser()
+      // A hash from before a cost change is remade while the password is at hand. Compare-and-set:
+      // if the password changed meanwhile, the new one stands and this rehash is dropped.
+      if (hasher.needsRehash(passwordHash)) {
+        yield* users.replacePasswordHash(user.id, passwordHash, yield* hasher.hash(credentials.password))
+      }
       const issued = yield* tokens.issue(user.id)
       return { user, accessToken: issued.token, expiresIn: issued.expiresIn }
     })
@@ -111,35 +116,44 @@ export class Accounts extends Effect.Service<Accounts>()("userkit/Accounts", {
       return found.value.user
     })
 
-    /** The caller's own profile, changed; a new email or username must be free. */
+    /**
+     * The caller's own profile, changed; a new email or username must be free. Only the profile
+     * fields sent are written, never a flag: an administrator's concurrent change stands.
+     */
     const updateProfile = Effect.fn("Accounts.updateProfile")(function* (
       actor: User,
       changes: ProfileChanges,
     ): Effect.fn.Return<User, EmailAlreadyRegistered | UsernameTaken | UserNotFound> {
-      const next = yield* withChanges(actor, changes)
+      const profile: Partial<ProfileFields> = changes
       // Profile fields alone never touch a superuser's standing.
-      yield* users.update(next).pipe(Effect.catchTag("LastActiveSuperuser", Effect.die))
-      return next
+      return yield* users
+        .update(actor.id, yield* changesOf(profile))
+        .pipe(Effect.catchTag("LastActiveSuperuser", Effect.die))
     })
 
-    /** A new password, authorized by the current one (the same answer whatever is wrong with it). */
+    /**
+     * A new password, authorized by the current one (the same answer whatever is wrong with it).
+     * Stored only if the hash is still the one verified: of two changes racing with the same
+     * current password, one wins and the other is told its current password is wrong.
+     */
     const changePassword = Effect.fn("Accounts.changePassword")(function* (
       actor: User,
       change: PasswordChange,
     ): Effect.fn.Return<void, WrongPassword | UserNotFound> {
       const stored = yield* users.findById(actor.id)
       if (Option.isNone(stored)) return yield* new UserNotFound()
-      if (!(yield* hasher.verify(change.current_password, stored.value.passwordHash))) return yield* new WrongPassword()
-      yield* users.setPasswordHash(actor.id, yield* hasher.hash(change.new_password))
+      const current = stored.value.passwordHash
+      if (!(yield* hasher.verify(change.current_password, current))) return yield* new WrongPassword()
+      const replaced = yield* users.replacePasswordHash(actor.id, current, yield* hasher.hash(change.new_password))
+      if (!replaced) return yield* new WrongPassword()
     })
 
     /** The caller's own account, deactivated: it can no longer log in, and its tokens stop working. */
     const deactivate = Effect.fn("Accounts.deactivate")(function* (
       actor: User,
     ): Effect.fn.Return<void, LastActiveSuperuser | UserNotFound> {
-      const next = yield* withChanges(actor, { is_active: false })
       yield* users
-        .update(next)
+        .update(actor.id, yield* changesOf({ is_active: false }))
         .pipe(Effect.catchTags({ EmailAlreadyRegistered: Effect.die, UsernameTaken: Effect.die }))
     })
 

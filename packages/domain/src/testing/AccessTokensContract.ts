@@ -2,16 +2,20 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, type Layer, Redacted, TestClock } from "effect"
 import { AccessTokens } from "../auth/AccessTokens.js"
 import { InvalidToken } from "../auth/errors.js"
-import { generateUserId } from "../users/User.js"
+import { generateUserId, type UserId } from "../users/User.js"
 
 /**
  * The specification of AccessTokens. `foreign` is another issuer (another secret, say) whose
- * tokens this one must refuse. Tokens must live less than a day; time is the test's Clock.
+ * tokens this one must refuse. `otherKinds` makes, for a user, the tokens of every other kind the
+ * same deployment could sign with the same key (refresh, reset, verification), valid in all but
+ * their kind at the test's Clock: none may pass as an access token. An issuer that makes no other
+ * kind answers none. Tokens must live less than a day; time is the test's Clock.
  */
 export const accessTokensContract = (
   name: string,
   layer: Layer.Layer<AccessTokens, unknown>,
   foreign: Layer.Layer<AccessTokens, unknown>,
+  otherKinds: (userId: UserId) => Effect.Effect<ReadonlyArray<string>>,
 ) =>
   describe(`AccessTokens contract: ${name}`, () => {
     const refused = (token: string) =>
@@ -30,11 +34,16 @@ export const accessTokensContract = (
       }).pipe(Effect.provide(layer)),
     )
 
-    it.effect("refuses its own token once it has expired", () =>
+    it.effect("accepts its own token until expiresIn seconds have passed, and refuses it from then on", () =>
       Effect.gen(function* () {
         const tokens = yield* AccessTokens
-        const issued = yield* tokens.issue(yield* generateUserId)
-        yield* TestClock.adjust(`${issued.expiresIn + 1} seconds`)
+        const userId = yield* generateUserId
+        const issued = yield* tokens.issue(userId)
+        yield* TestClock.adjust(`${issued.expiresIn - 1} seconds`)
+        expect(yield* tokens.verify(issued.token)).toEqual(userId)
+        yield* TestClock.adjust("1 second")
+        expect(yield* Effect.either(tokens.verify(issued.token))).toEqual(Either.left(new InvalidToken()))
+        yield* TestClock.adjust("1 day")
         expect(yield* Effect.either(tokens.verify(issued.token))).toEqual(Either.left(new InvalidToken()))
       }).pipe(Effect.provide(layer)),
     )
@@ -53,6 +62,13 @@ export const accessTokensContract = (
         ]) {
           yield* refused(token)
         }
+      }).pipe(Effect.provide(layer)),
+    )
+
+    it.effect("refuses a token of another kind, even one signed with the same key for the same user", () =>
+      Effect.gen(function* () {
+        const userId = yield* generateUserId
+        for (const token of yield* otherKinds(userId)) yield* refused(token)
       }).pipe(Effect.provide(layer)),
     )
 

@@ -5,8 +5,17 @@ import { PasswordHasher } from "../auth/PasswordHasher.js"
 
 const secret = (s: string) => Redacted.make(s)
 
-/** The specification of a PasswordHasher. */
-export const passwordHasherContract = (name: string, layer: Layer.Layer<PasswordHasher, unknown>) =>
+const unreadable = ["", "not a hash", "$2b$12$short", "$argon2id$v=19$m=65536,t=3,p=4$abc$def"]
+
+/**
+ * The specification of a PasswordHasher. `otherConfiguration` is the same hasher configured
+ * otherwise (another cost): what it hashed, this one must verify and want remade.
+ */
+export const passwordHasherContract = (
+  name: string,
+  layer: Layer.Layer<PasswordHasher, unknown>,
+  otherConfiguration: Layer.Layer<PasswordHasher, unknown>,
+) =>
   describe(`PasswordHasher contract: ${name}`, () => {
     it.layer(layer, { timeout: 60_000 })((it) => {
       it.effect("verifies the password it hashed, and no other", () =>
@@ -53,12 +62,37 @@ export const passwordHasherContract = (name: string, layer: Layer.Layer<Password
         }),
       )
 
-      it.effect("answers false, not a failure, for a hash it cannot read", () =>
+      it.effect("answers false, not a failure, for a hash it cannot read, and wants it remade", () =>
         Effect.gen(function* () {
           const hasher = yield* PasswordHasher
-          for (const garbage of ["", "not a hash", "$2b$12$short", "$argon2id$v=19$m=65536,t=3,p=4$abc$def"]) {
+          for (const garbage of unreadable) {
             expect(yield* hasher.verify(secret("whatever password"), PasswordHash.make(garbage))).toBe(false)
+            expect(hasher.needsRehash(PasswordHash.make(garbage))).toBe(true)
           }
+        }),
+      )
+
+      it.effect("does not want a hash it has just made remade", () =>
+        Effect.gen(function* () {
+          const hasher = yield* PasswordHasher
+          expect(hasher.needsRehash(yield* hasher.hash(secret("correct horse battery staple")))).toBe(false)
+        }),
+      )
+
+      it.effect("verifies a hash made at another configuration, and wants it remade", () =>
+        Effect.gen(function* () {
+          const hasher = yield* PasswordHasher
+          const old = yield* Effect.flatMap(PasswordHasher, (other) =>
+            Effect.map(other.hash(secret("correct horse battery staple")), (hash) => ({
+              hash,
+              current: !other.needsRehash(hash),
+            })),
+          ).pipe(Effect.provide(otherConfiguration))
+          // Only the configuration differs: the other hasher is content with its own hash.
+          expect(old.current).toBe(true)
+          expect(yield* hasher.verify(secret("correct horse battery staple"), old.hash)).toBe(true)
+          expect(yield* hasher.verify(secret("correct horse battery stapler"), old.hash)).toBe(false)
+          expect(hasher.needsRehash(old.hash)).toBe(true)
         }),
       )
     })
