@@ -1,18 +1,12 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
-import {
-  AccountChanges,
-  DirectoryPage,
-  DirectoryParams,
-  EmailAlreadyRegistered,
-  NewAccount,
-  User,
-} from "@userkit/domain"
+import { AccountChanges, EmailAlreadyRegistered, NewAccount, User } from "@userkit/domain"
 import { toProblem } from "./DomainProblems.js"
 import * as Examples from "./Examples.js"
+import { AdminQuery, DirectoryPage } from "./Listing.js"
 import { problemBody } from "./middleware/Problems.js"
 import { RouteNote } from "./middleware/RouteNote.js"
 import { documented } from "./OpenApiExamples.js"
-import { queryParameters, reportingAllErrors } from "./Payloads.js"
+import { reportingAllErrors } from "./Payloads.js"
 import { BodyProblems, Conflict, NotFound, UnprocessableContent } from "./Problem.js"
 import { SuperuserAuthentication } from "./SuperuserAuthentication.js"
 import { UserIdPath } from "./UserIdPath.js"
@@ -21,15 +15,16 @@ import { lastSuperuserExample, userNotFoundExample } from "./UsersApi.js"
 export const UserPage = DirectoryPage(User).annotations({ identifier: "UserPage" })
 
 const list = HttpApiEndpoint.get("list", "/users")
-  .setUrlParams(queryParameters(DirectoryParams))
+  .setUrlParams(AdminQuery)
   .addSuccess(UserPage)
   .addError(UnprocessableContent)
   .annotateContext(
     documented({
       summary: "List every account",
       description:
-        "Every user, inactive ones included, with email and flags. The directory's paging, sorting and cursor; " +
-        "`search` also matches emails, and `is_active` and `is_superuser` filter.",
+        "Every user, inactive ones included, with email and flags. The directory's paging and cursors (a cursor " +
+        "from one listing is refused by the other); `sort` by email too, `search` also matches emails, and " +
+        "`is_active` and `is_superuser` filter.",
       parameters: Examples.directoryParameters,
       responses: { 200: Examples.aUserPage },
     }),

@@ -1,4 +1,5 @@
 import type * as Domain from "@userkit/domain"
+import { MAX_OFFSET } from "@userkit/domain"
 import {
   BadRequest,
   Conflict,
@@ -21,7 +22,8 @@ export type DomainError =
   | Domain.WrongPassword
   | Domain.UserNotFound
   | Domain.Forbidden
-  | Domain.InvalidCursor
+  | Domain.HiddenField
+  | Domain.PageTooDeep
 
 /** The problem class each domain error becomes (distributes over a union of errors). */
 export type ProblemFor<E extends DomainError> = E extends
@@ -45,7 +47,8 @@ export type ProblemFor<E extends DomainError> = E extends
  */
 export const unauthorized = (): Unauthorized => problem(Unauthorized, "unauthorized", "Could not validate credentials")
 
-const invalidCursor = "the cursor is not valid for this listing: start again without `after`"
+const fieldProblem = (code: string, pointer: string, detail: string) =>
+  new UnprocessableContent({ type: problemType(code), code, detail, errors: [{ pointer, detail }] })
 
 /** Domain errors as problems: the only place a business failure gets an HTTP status. */
 export function toProblem<E extends DomainError>(error: E): ProblemFor<E>
@@ -71,12 +74,18 @@ export function toProblem(error: DomainError): Problem {
       return problem(NotFound, "user_not_found", "no such user")
     case "Forbidden":
       return problem(Forbidden, "forbidden", "only a superuser may do this")
-    case "InvalidCursor":
-      return new UnprocessableContent({
-        type: problemType("invalid_cursor"),
-        code: "invalid_cursor",
-        detail: invalidCursor,
-        errors: [{ pointer: "#/after", detail: invalidCursor }],
-      })
+    case "HiddenField":
+      return fieldProblem(
+        "hidden_field",
+        error.use === "sort" ? "#/sort" : `#/${error.field}`,
+        `the directory does not show ${error.field}, so it cannot ${error.use} by it`,
+      )
+    case "PageTooDeep":
+      // The query schema names `page` or `skip` before this is reached; this answers other callers.
+      return fieldProblem(
+        "page_too_deep",
+        "#/page",
+        `an offset reaches at most ${MAX_OFFSET} rows deep: to go deeper, pass the previous page's next_cursor as after`,
+      )
   }
 }

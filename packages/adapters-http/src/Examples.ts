@@ -1,6 +1,5 @@
 import type {
   AccountChanges,
-  DirectoryPage,
   NewAccount,
   PasswordChange,
   ProfileChanges,
@@ -9,6 +8,7 @@ import type {
   User,
 } from "@userkit/domain"
 import type { Schema } from "effect"
+import type { DirectoryPage } from "./Listing.js"
 
 type Sent<S extends Schema.Schema.Any> = Schema.Schema.Encoded<S>
 
@@ -42,7 +42,9 @@ const page = <A>(item: A): DirectoryPage<A> => ({
   page: 1,
   size: 20,
   pages: 3,
-  next_cursor: "WyJjcmVhdGVkX2F0IixmYWxzZSwiMjAyNi0wMS0wMlQwMzowNDowNS42NzhaIiwiMDE5NDNiOGUiXQ",
+  next_cursor:
+    "WyIyMDI2LTAxLTAyVDAzOjA0OjA1LjY3OFoiLCIwMTk0M2I4ZS02YzJhLTdkNDEtOWIzZS01ZjBhMmM4ZDFlNDciXQ." +
+    "ycVpzE9t72LFV2BlcRzvPL9QpHqR0j4N6u8SqJeSx-o",
 })
 export const aPublicProfilePage = page(aPublicProfile)
 export const aUserPage = page(aUser)

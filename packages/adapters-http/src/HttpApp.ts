@@ -1,12 +1,13 @@
 import { HttpApiBuilder, HttpApiSwagger, HttpRouter, type HttpServer } from "@effect/platform"
 import type { Accounts, Administration, Directory } from "@userkit/domain"
-import { Effect, Either, Layer } from "effect"
+import { Effect, Either, Layer, Redacted } from "effect"
 import { Api } from "./Api.js"
 import { AdminHandlers } from "./handlers/AdminHandlers.js"
 import { AuthHandlers } from "./handlers/AuthHandlers.js"
 import { METRICS_PATH, MetricsRoute } from "./handlers/MetricsRoute.js"
 import { OpsHandlers } from "./handlers/OpsHandlers.js"
 import { UsersHandlers } from "./handlers/UsersHandlers.js"
+import * as ListingCursor from "./ListingCursor.js"
 import { HttpMetrics, type MetricsGauge } from "./Metrics.js"
 import { type CorsOptions, checkCors, corsFor } from "./middleware/Cors.js"
 import { problemResponses } from "./middleware/Problems.js"
@@ -25,6 +26,11 @@ export interface HttpAppOptions {
   readonly metricsGauges?: ReadonlyArray<MetricsGauge>
   /** Browser calls from other origins. Default: none allowed (no CORS headers, OPTIONS is a 404). */
   readonly cors?: CorsOptions
+  /**
+   * Signs the listings' `next_cursor`: at least 32 bytes, the same on every instance (derive it
+   * from the deployment's secret), or cursors fail after a restart and on another instance.
+   */
+  readonly cursorKey: Redacted.Redacted<Uint8Array>
 }
 
 const DOCS_PATH = "/docs"
@@ -52,7 +58,7 @@ const edge = (options: HttpAppOptions, maxBodyBytes: number) =>
   )
 
 const makeLayer = (
-  options: HttpAppOptions = {},
+  options: HttpAppOptions,
 ): Layer.Layer<
   never,
   never,
@@ -63,13 +69,17 @@ const makeLayer = (
     return Layer.effectDiscard(Effect.dieMessage("maxBodyBytes must be a positive whole number of bytes"))
   const cors = options.cors === undefined ? Either.right(undefined) : checkCors(options.cors)
   if (Either.isLeft(cors)) return Layer.effectDiscard(Effect.dieMessage(cors.left))
+  if (Redacted.value(options.cursorKey).length < ListingCursor.MIN_CURSOR_KEY_BYTES)
+    return Layer.effectDiscard(
+      Effect.dieMessage(`cursorKey must be at least ${ListingCursor.MIN_CURSOR_KEY_BYTES} bytes`),
+    )
   const metrics = options.metrics === true ? HttpMetrics.layer(options.metricsGauges ?? []) : HttpMetrics.disabled
   return HttpApiBuilder.serve().pipe(
     Layer.provide(HttpApiSwagger.layer({ path: DOCS_PATH })),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: OPENAPI_PATH })),
     Layer.provide(options.metrics === true ? MetricsRoute : Layer.empty),
     Layer.provide(edge(options, maxBodyBytes)),
-    Layer.provide(ApiLive),
+    Layer.provide(Layer.provide(ApiLive, ListingCursor.layer(options.cursorKey))),
     Layer.provide(metrics),
     // `GET /users/` is the seed clients' spelling of `GET /users`: every route answers both.
     Layer.provide(HttpRouter.setRouterConfig({ ignoreTrailingSlash: true })),

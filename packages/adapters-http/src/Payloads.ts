@@ -9,13 +9,6 @@ import { Schema } from "effect"
 export const reportingAllErrors = <A, I, R>(schema: Schema.Schema<A, I, R>): Schema.Schema<A, I, R> =>
   Schema.suspend(() => schema).annotations({ parseOptions: { errors: "all" } })
 
-/**
- * Query parameters, every wrong one reported. A new struct over the same fields: with the domain's
- * identifier it would be documented as one `$ref` and the platform would list no parameter.
- */
-export const queryParameters = <Fields extends Schema.Struct.Fields>(schema: Schema.Struct<Fields>) =>
-  Schema.Struct(schema.fields).annotations({ parseOptions: { errors: "all" } })
-
 // Not bounded here: a union member that ignores unknown fields (Credentials) would accept the body
 // anyway, so only the body limit bounds them. They are declared so the form documents them.
 const extra = (description: string) => Schema.optional(Schema.String).annotations({ description })

@@ -1,7 +1,5 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import {
-  DirectoryPage,
-  DirectoryParams,
   LastActiveSuperuser,
   PasswordChange,
   ProfileChanges,
@@ -14,10 +12,11 @@ import {
 import { Authentication } from "./Authentication.js"
 import { toProblem } from "./DomainProblems.js"
 import * as Examples from "./Examples.js"
+import { DirectoryPage, DirectoryQuery } from "./Listing.js"
 import { problemBody } from "./middleware/Problems.js"
 import { RouteNote } from "./middleware/RouteNote.js"
 import { documented } from "./OpenApiExamples.js"
-import { queryParameters, reportingAllErrors } from "./Payloads.js"
+import { reportingAllErrors } from "./Payloads.js"
 import { BodyProblems, Conflict, NotFound, UnprocessableContent } from "./Problem.js"
 import { UserIdPath } from "./UserIdPath.js"
 
@@ -87,7 +86,7 @@ const deactivateMe = HttpApiEndpoint.del("deactivateMe", "/users/me")
   )
 
 const list = HttpApiEndpoint.get("list", "/users")
-  .setUrlParams(queryParameters(DirectoryParams))
+  .setUrlParams(DirectoryQuery)
   .addSuccess(PublicProfilePage)
   .addError(UnprocessableContent)
   .annotateContext(
@@ -95,9 +94,11 @@ const list = HttpApiEndpoint.get("list", "/users")
       summary: "Browse the directory",
       description:
         "Active users' public profiles (no email, no flags), a page at a time: `page` and `size` (at most 100), " +
-        "or `skip` and `limit`, or the keyset cursor `after` (the previous page's `next_cursor`). `search` " +
-        "matches username and full name ignoring case; `sort` by created_at, email, username or full_name, " +
-        "`order` asc or desc. `total` is exact up to 1,000 matches (`total_is_exact`). Also served at `/users/`.",
+        "or `skip` and `limit`, down to 10,000 rows deep; past that, the keyset cursor `after` (the previous " +
+        "page's `next_cursor`: opaque and signed, for this listing, sort and order only). `search` matches " +
+        "username and full name ignoring case; `sort` by created_at, username or full_name (what the directory " +
+        "shows), `order` asc or desc. Any other parameter (`sort=email`, `is_active`, `is_superuser`) is a 422 " +
+        "naming it. `total` is exact up to 1,000 matches (`total_is_exact`). Also served at `/users/`.",
       parameters: Examples.directoryParameters,
       responses: { 200: Examples.aPublicProfilePage },
     }),

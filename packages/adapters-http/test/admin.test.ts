@@ -2,6 +2,7 @@ import { expect, layer } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import { aRegistration, bearer, loggedIn, loggedInSuperuser, logIn, register } from "./support/Fixtures.js"
 import { expectProblem, send } from "./support/Http.js"
+import { aGroup, walk } from "./support/Listing.js"
 import { testApp } from "./support/TestApp.js"
 
 const usersPath = "/api/v1/admin/users"
@@ -30,6 +31,36 @@ layer(testApp(), { excludeTestServices: true })("the admin endpoints, for a supe
       expect(listed.items.every((u) => !u.is_active)).toBe(true)
       expectProblem(yield* send(`${usersPath}?after=nope`, { headers: bearer(admin.token) }), 422, "invalid_cursor")
       expectProblem(yield* send(`${usersPath}?size=101`, { headers: bearer(admin.token) }), 422, "invalid_request")
+    }),
+  )
+
+  it.effect("GET /admin/users sorts by email and filters by flags, and its cursors walk every such order", () =>
+    Effect.gen(function* () {
+      const admin = yield* loggedInSuperuser
+      // Emails in another order than the usernames, one of them in capitals.
+      const { tag, users } = yield* aGroup(5, (i) => ({ email: `${"ECADB"[i]}-${Date.now()}@${i}.example.com` }))
+      const deputy = users[3]
+      if (deputy === undefined) return expect.fail("five users")
+      const promoted = yield* send(`${usersPath}/${deputy.id}`, {
+        method: "PATCH",
+        headers: bearer(admin.token),
+        json: { is_superuser: true },
+      })
+      expect(promoted.status).toBe(200)
+      const byEmail = users.map((u) => u.email).sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1))
+      for (const [order, expected] of [
+        ["asc", byEmail],
+        ["desc", [...byEmail].reverse()],
+      ] as const) {
+        const walked = yield* walk(admin.token, `search=${tag}&sort=email&order=${order}&size=2`, usersPath)
+        expect(walked.map((u) => u.email)).toEqual(expected)
+      }
+      const superusers = yield* walk(admin.token, `search=${tag}&is_superuser=true&size=1`, usersPath)
+      expect(superusers.map((u) => u.id)).toEqual([deputy.id])
+      const ordinary = yield* walk(admin.token, `search=${tag}&is_superuser=false&is_active=true&size=2`, usersPath)
+      expect(ordinary.map((u) => u.id)).toEqual(users.filter((u) => u !== deputy).map((u) => u.id))
+      const deep = yield* send(`${usersPath}?skip=10001`, { headers: bearer(admin.token) })
+      expect(expectProblem(deep, 422, "invalid_request").errors?.map((e) => e.pointer)).toEqual(["#/skip"])
     }),
   )
 

@@ -63,7 +63,7 @@ layer(testApp(), { excludeTestServices: true })("no CORS configured (the default
   )
 })
 
-const buildFailure = (options: HttpAppOptions) =>
+const buildFailure = (options: Partial<HttpAppOptions>) =>
   Effect.map(Effect.exit(Layer.build(testApp(options))), (exit) =>
     Exit.isFailure(exit) ? Cause.pretty(exit.cause) : "",
   )

@@ -4,19 +4,28 @@ import {
   Accounts,
   Administration,
   Credentials,
-  DirectoryParams,
   EmailAlreadyRegistered,
   Forbidden,
   LastActiveSuperuser,
+  type ListingRequest,
   NewAccount,
   UserNotFound,
   Username,
 } from "@userkit/domain"
-import { Effect, Either, Schema } from "effect"
+import { Effect, Either, Option, Schema } from "effect"
 import { aMember, aSuperuser, TestDomain } from "./support/domain.js"
 
 const changes = Schema.decodeUnknownSync(AccountChanges)
-const everyone = Schema.decodeUnknownSync(DirectoryParams)({})
+const everyone: ListingRequest = {
+  search: Option.none(),
+  isActive: Option.none(),
+  isSuperuser: Option.none(),
+  sort: "created_at",
+  descending: false,
+  after: Option.none(),
+  offset: 0,
+  size: 20,
+}
 
 describe("administration", () => {
   it.effect("is refused to anyone but an active superuser, whatever they ask", () =>
@@ -45,11 +54,25 @@ describe("administration", () => {
       const gone = yield* aMember({ email: "gone@elsewhere.net" })
       yield* (yield* Accounts).deactivate(gone)
       const admin = yield* Administration
-      const found = yield* admin.list(
-        root,
-        Schema.decodeUnknownSync(DirectoryParams)({ search: "elsewhere", is_active: "false" }),
-      )
+      const found = yield* admin.list(root, {
+        ...everyone,
+        search: Option.some("elsewhere"),
+        isActive: Option.some(false),
+      })
       expect(found.items.map((u) => u.email)).toEqual(["gone@elsewhere.net"])
+    }).pipe(Effect.provide(TestDomain)),
+  )
+
+  it.effect("sorts by email and filters by superuser, which the directory refuses", () =>
+    Effect.gen(function* () {
+      const root = yield* aSuperuser
+      yield* aMember({ email: "b@example.org" })
+      yield* aMember({ email: "A@example.org" })
+      const admin = yield* Administration
+      const byEmail = yield* admin.list(root, { ...everyone, sort: "email", search: Option.some("@example.org") })
+      expect(byEmail.items.map((u) => u.email)).toEqual(["A@example.org", "b@example.org"])
+      const superusers = yield* admin.list(root, { ...everyone, isSuperuser: Option.some(true) })
+      expect(superusers.items.map((u) => u.id)).toEqual([root.id])
     }).pipe(Effect.provide(TestDomain)),
   )
 

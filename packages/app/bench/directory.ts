@@ -1,5 +1,5 @@
 import { availableParallelism } from "node:os"
-import { COUNT_UP_TO } from "@userkit/domain"
+import { COUNT_UP_TO, MAX_OFFSET } from "@userkit/domain"
 import { signIn } from "./api.js"
 import { parseDirectoryOptions } from "./args.js"
 import { withClient } from "./database.js"
@@ -61,7 +61,8 @@ const row = (what: string, latency: Latency, page: Page, matching: number, targe
 export const benchDirectory = async (args: ReadonlyArray<string>, signal: AbortSignal) => {
   const options = parseDirectoryOptions(args)
   const counts = { warmup: options.warmup, requests: options.requests }
-  const deepPage = Math.max(2, Math.floor(options.users / 2 / SIZE))
+  // The deepest page an offset may reach (past it, only a cursor goes), or the middle of a smaller directory.
+  const deepPage = Math.max(2, Math.min(Math.floor(options.users / 2 / SIZE), MAX_OFFSET / SIZE + 1))
   console.log(`bench directory: GET /api/v1/users over ${options.users.toLocaleString("en-US")} seeded users`)
   printServerSetup(options.logLevel)
   console.log(

@@ -1,4 +1,4 @@
-import type { DirectoryPage } from "@userkit/domain"
+import type { DirectoryPage } from "@userkit/adapters-http"
 /** What the bench reads of a directory page: the envelope, and each profile's id and searchable fields. */
 export type Page = DirectoryPage<{ readonly id: string; readonly username: string; readonly full_name: string | null }>
 

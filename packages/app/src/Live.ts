@@ -7,11 +7,15 @@ import { PoolStats } from "@userkit/adapters-postgres"
 import { Accounts, Administration, Directory } from "@userkit/domain"
 import { Duration, Effect, Layer, Option, type Redacted } from "effect"
 import type { AppConfig } from "./Config.js"
+import { deriveKey } from "./SecretKey.js"
 import { storeLayer } from "./Store.js"
 
 /** Issuer and audience of access tokens: fixed, so every instance of a deployment agrees. */
 export const TOKEN_ISSUER = "userkit"
 export const TOKEN_AUDIENCE = "userkit-api"
+
+/** The HKDF label of the key that signs the listings' cursors. */
+export const LISTING_CURSOR_KEY = "userkit/listing-cursor/v1"
 
 /** The domain wired to its adapters: store by config, bcrypt, HS256 tokens. */
 export const domainLayer = (config: AppConfig, secretKey: Redacted.Redacted<string>) =>
@@ -46,13 +50,14 @@ const poolGauges = Effect.map(Effect.serviceOption(PoolStats), (stats) =>
   }),
 )
 
-const httpLayer = (config: AppConfig) =>
+const httpLayer = (config: AppConfig, secretKey: Redacted.Redacted<string>) =>
   Layer.unwrapEffect(
     Effect.map(poolGauges, (metricsGauges) =>
       HttpApp.layer({
         maxBodyBytes: config.maxBodyBytes,
         metrics: config.metricsEnabled,
         metricsGauges,
+        cursorKey: deriveKey(secretKey, LISTING_CURSOR_KEY),
         ...(config.cors.origins.length > 0 ? { cors: config.cors } : {}),
       }),
     ),
@@ -65,7 +70,7 @@ const httpLayer = (config: AppConfig) =>
  * `pnpm bench me`). An embedder who exports traces composes the domain with tracing on.
  */
 export const appLayer = (config: AppConfig, secretKey: Redacted.Redacted<string>, server: () => Server) =>
-  httpLayer(config).pipe(
+  httpLayer(config, secretKey).pipe(
     HttpServer.withLogAddress,
     Layer.provide(NodeHttpServer.layer(server, { port: config.port, host: config.host })),
     Layer.provide(domainLayer(config, secretKey)),

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto"
+import { hkdfSync, randomBytes } from "node:crypto"
 import { mkdir, readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { Effect, Option, Redacted, Schema } from "effect"
@@ -51,3 +51,11 @@ export const resolveSecretKey = (config: AppConfig) =>
       return yield* new StartupError({ reason: `SECRET_KEY must be at least ${MIN_BYTES} bytes long` })
     return key
   })
+
+/**
+ * A key for one purpose, derived from the secret key with HKDF-SHA256 (RFC 5869), `purpose` as its
+ * `info` label: each use gets its own key, and none of them reveals the secret or another one.
+ * Rotating SECRET_KEY changes every derived key.
+ */
+export const deriveKey = (secret: Redacted.Redacted<string>, purpose: string): Redacted.Redacted<Uint8Array> =>
+  Redacted.make(new Uint8Array(hkdfSync("sha256", Redacted.value(secret), new Uint8Array(0), purpose, 32)))

@@ -30,6 +30,35 @@ describe("the composed app, in process", () => {
     }),
   )
 
+  it.scoped("signs directory cursors with a key from SECRET_KEY: another instance with it accepts them", () =>
+    Effect.gen(function* () {
+      /** An instance on its own memory store, with one signed-in user; its directory at `query`. */
+      const instance = (secret: string, names: ReadonlyArray<string>) =>
+        Effect.gen(function* () {
+          const port = yield* Effect.promise(freePort)
+          const config = yield* configFrom({ PORT: String(port), USERKIT_STORE: "memory", BCRYPT_COST: "4" })
+          yield* Layer.build(appLayer(config, Redacted.make(secret), () => createServer()))
+          const url = `http://127.0.0.1:${port}`
+          for (const name of names) {
+            const body = { email: `${name}@example.com`, username: name, password: "password123" }
+            yield* Effect.promise(() => postJson(`${url}/api/v1/auth/register`, body))
+          }
+          const login = yield* Effect.promise(() =>
+            postJson(`${url}/api/v1/auth/login`, { username: names[0], password: "password123" }),
+          )
+          return (query: string) =>
+            Effect.promise(() => get(`${url}/api/v1/users?${query}`, String(login.json.access_token)))
+        })
+      const first = yield* instance("s".repeat(32), ["ada", "bob", "cyd"])
+      const second = yield* instance("s".repeat(32), ["dee", "eve"])
+      const otherSecret = yield* instance("t".repeat(32), ["fay", "gus"])
+      const cursor = String((yield* first("size=1")).json.next_cursor)
+      expect((yield* second(`size=1&after=${cursor}`)).status).toBe(200)
+      const refused = yield* otherSecret(`size=1&after=${cursor}`)
+      expect([refused.status, refused.json.code]).toEqual([422, "invalid_cursor"])
+    }),
+  )
+
   it.scoped("on the embedded engine, serves metrics with the pool's use and CORS as configured", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir

@@ -3,7 +3,7 @@ import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Either, Redacted } from "effect"
 import { AppConfig } from "../src/Config.js"
-import { resolveSecretKey, StartupError } from "../src/SecretKey.js"
+import { deriveKey, resolveSecretKey, StartupError } from "../src/SecretKey.js"
 import { tempDir } from "./support/tempDir.js"
 
 const withEnv = (env: Record<string, string>) =>
@@ -58,4 +58,19 @@ describe("the token signing key", () => {
       expect(Redacted.value(Either.getOrThrow(yield* withEnv({ DATA_DIR: other })))).not.toEqual(Redacted.value(first))
     }),
   )
+})
+
+describe("keys derived from the secret key", () => {
+  it("gives each purpose its own stable 32-byte key, which changes with the secret", () => {
+    const secret = Redacted.make("s".repeat(48))
+    const key = (purpose: string, from = secret) =>
+      Buffer.from(Redacted.value(deriveKey(from, purpose))).toString("hex")
+    expect(key("userkit/listing-cursor/v1")).toHaveLength(64)
+    expect(key("userkit/listing-cursor/v1")).toEqual(key("userkit/listing-cursor/v1"))
+    expect(key("userkit/listing-cursor/v1")).not.toEqual(key("userkit/other/v1"))
+    expect(key("userkit/listing-cursor/v1", Redacted.make("t".repeat(48)))).not.toEqual(
+      key("userkit/listing-cursor/v1"),
+    )
+    expect(key("userkit/listing-cursor/v1")).not.toContain(Buffer.from(Redacted.value(secret)).toString("hex"))
+  })
 })

@@ -4,6 +4,7 @@ import { Effect, Layer } from "effect"
 import { Api } from "../Api.js"
 import { CurrentUser } from "../Authentication.js"
 import { toProblem } from "../DomainProblems.js"
+import { answerListing } from "../Listing.js"
 import { SuperuserAuthenticationLive } from "../SuperuserAuthentication.js"
 import { userIdOf } from "../UserIdPath.js"
 
@@ -13,8 +14,8 @@ export const AdminHandlers = HttpApiBuilder.group(Api, "admin", (handlers) =>
     const administration = yield* Administration
     return handlers
       .handle("list", ({ urlParams }) =>
-        Effect.flatMap(CurrentUser, (actor) => administration.list(actor, urlParams)).pipe(
-          Effect.mapError((e) => toProblem(e)),
+        Effect.flatMap(CurrentUser, (actor) =>
+          answerListing("admin", urlParams, (request) => administration.list(actor, request)),
         ),
       )
       .handle("create", ({ payload }) =>

@@ -4,6 +4,7 @@ import { Effect, Layer } from "effect"
 import { Api } from "../Api.js"
 import { AuthenticationLive, CurrentUser } from "../Authentication.js"
 import { toProblem } from "../DomainProblems.js"
+import { answerListing } from "../Listing.js"
 import { userIdOf } from "../UserIdPath.js"
 
 export const UsersHandlers = HttpApiBuilder.group(Api, "users", (handlers) =>
@@ -25,12 +26,10 @@ export const UsersHandlers = HttpApiBuilder.group(Api, "users", (handlers) =>
       .handle("deactivateMe", () =>
         Effect.flatMap(CurrentUser, (me) => accounts.deactivate(me)).pipe(Effect.mapError((e) => toProblem(e))),
       )
-      .handle("list", ({ urlParams }) =>
-        Effect.flatMap(CurrentUser, (me) => directory.list(me, urlParams)).pipe(Effect.mapError((e) => toProblem(e))),
-      )
+      .handle("list", ({ urlParams }) => answerListing("directory", urlParams, directory.list))
       .handle("get", ({ path }) =>
-        Effect.all([CurrentUser, userIdOf(path.id)]).pipe(
-          Effect.flatMap(([me, id]) => directory.get(me, id)),
+        userIdOf(path.id).pipe(
+          Effect.flatMap(directory.get),
           Effect.mapError((e) => toProblem(e)),
         ),
       )

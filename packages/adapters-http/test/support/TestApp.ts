@@ -14,6 +14,9 @@ export const tokenOptions = {
   ttl: Duration.minutes(5),
 } as const
 
+/** The key the test app signs listing cursors with; a test may build another app with another key. */
+export const testCursorKey = Redacted.make(new TextEncoder().encode("a test cursor key of at least 32 bytes"))
+
 export interface LogEntry {
   readonly level: string
   readonly message: unknown
@@ -41,7 +44,7 @@ const domain = Layer.mergeAll(Accounts.Default, Directory.Default, Administratio
  * `HttpApp.layer` on port 0 over the memory store, bcrypt-free hashing and real JWTs. The store,
  * hasher and token services are exposed too, so a test can set up what the API cannot (an inactive user).
  */
-export const testApp = (options: HttpAppOptions = {}) =>
+export const testApp = (options: Partial<HttpAppOptions> = {}) =>
   Layer.unwrapEffect(
     Effect.gen(function* () {
       const notReady = yield* Ref.make(Option.none<string>())
@@ -63,7 +66,7 @@ export const testApp = (options: HttpAppOptions = {}) =>
         }),
       )
       return handle.pipe(
-        Layer.provideMerge(HttpApp.layer(options)),
+        Layer.provideMerge(HttpApp.layer({ cursorKey: testCursorKey, ...options })),
         Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0 })),
         Layer.provideMerge(domain),
         Layer.provide(readiness),

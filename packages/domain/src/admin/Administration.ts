@@ -1,12 +1,11 @@
 import { DateTime, Effect, Option, Schema } from "effect"
-import { ProfileChanges, Registration, withChanges } from "../auth/Accounts.js"
+import { changesOf, ProfileChanges, Registration } from "../auth/Accounts.js"
 import { Password } from "../auth/Password.js"
 import { PasswordHasher } from "../auth/PasswordHasher.js"
-import { type DirectoryPage, type DirectoryParams, listUsers } from "../users/Directory.js"
+import { type ListingPage, type ListingRequest, listUsers, type PageTooDeep } from "../users/Directory.js"
 import {
   type EmailAlreadyRegistered,
   Forbidden,
-  type InvalidCursor,
   type LastActiveSuperuser,
   UserNotFound,
   type UsernameTaken,
@@ -62,10 +61,10 @@ export class Administration extends Effect.Service<Administration>()("userkit/Ad
       /** Every account, inactive ones too, searchable by email as well. */
       list: Effect.fn("Administration.list")(function* (
         actor: User,
-        params: DirectoryParams,
-      ): Effect.fn.Return<DirectoryPage<User>, Forbidden | InvalidCursor> {
+        request: ListingRequest,
+      ): Effect.fn.Return<ListingPage<User>, Forbidden | PageTooDeep> {
         yield* requireSuperuser(actor)
-        return yield* listUsers(params, { searchIn: ["email", "username", "full_name"], onlyActive: false }).pipe(
+        return yield* listUsers(request, { searchIn: ["email", "username", "full_name"], onlyActive: false }).pipe(
           Effect.provideService(UserRepository, users),
         )
       }),
@@ -93,10 +92,11 @@ export class Administration extends Effect.Service<Administration>()("userkit/Ad
       > {
         yield* requireSuperuser(actor)
         const { password, ...fields } = changes
-        const next = yield* withChanges((yield* find(id)).user, fields)
-        yield* users.update(next)
-        if (password !== undefined) yield* users.setPasswordHash(id, yield* hasher.hash(password))
-        return next
+        // Hashed first: a slow hash must not sit between the write and its answer.
+        const passwordHash = password === undefined ? undefined : yield* hasher.hash(password)
+        const updated = yield* users.update(id, yield* changesOf(fields))
+        if (passwordHash !== undefined) yield* users.setPasswordHash(id, passwordHash)
+        return updated
       }),
       delete: Effect.fn("Administration.delete")(function* (
         actor: User,

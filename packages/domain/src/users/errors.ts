@@ -31,10 +31,3 @@ export class Forbidden extends Schema.TaggedError<Forbidden>()("Forbidden", {}) 
     return "only a superuser may do this"
   }
 }
-
-/** A directory cursor that was not made by the directory, or for another order. */
-export class InvalidCursor extends Schema.TaggedError<InvalidCursor>()("InvalidCursor", {}) {
-  override get message() {
-    return "the cursor is not valid for this listing"
-  }
-}
