@@ -11,7 +11,9 @@ COPY packages/adapters-crypto/package.json packages/adapters-crypto/
 COPY packages/adapters-postgres/package.json packages/adapters-postgres/
 COPY packages/adapters-http/package.json packages/adapters-http/
 COPY packages/app/package.json packages/app/
-RUN pnpm install --frozen-lockfile --prod --ignore-scripts=false
+# The app and the workspace packages it imports, nothing else: tools/ (the benchmarks) is not in the
+# build context (.dockerignore), and its entry in the lockfile is left as it is.
+RUN pnpm install --frozen-lockfile --prod --filter "@userkit/app..." --ignore-scripts=false
 COPY packages/ packages/
 
 FROM node:20-bookworm-slim AS runtime
@@ -27,5 +29,7 @@ VOLUME ["/data"]
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# From the app's folder: tsx is the app's own dependency (the root's is a dev one, not installed).
+WORKDIR /app/packages/app
 # node receives SIGTERM directly (exec form), so the graceful stop runs.
-CMD ["node", "--import", "tsx", "packages/app/src/main.ts"]
+CMD ["node", "--import", "tsx", "src/main.ts"]

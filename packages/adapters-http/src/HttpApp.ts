@@ -1,5 +1,5 @@
 import { HttpApiBuilder, HttpApiSwagger, HttpRouter, type HttpServer } from "@effect/platform"
-import type { Accounts, Administration, Directory } from "@userkit/domain"
+import type { Accounts, Administration, Directory, OwnAccount } from "@userkit/domain"
 import { Effect, Either, Layer, Redacted } from "effect"
 import { Api } from "./Api.js"
 import { AdminHandlers } from "./handlers/AdminHandlers.js"
@@ -62,7 +62,13 @@ const makeLayer = (
 ): Layer.Layer<
   never,
   never,
-  HttpServer.HttpServer | HttpRouter.HttpRouter.DefaultServices | Accounts | Directory | Administration | ReadinessCheck
+  | HttpServer.HttpServer
+  | HttpRouter.HttpRouter.DefaultServices
+  | Accounts
+  | OwnAccount
+  | Directory
+  | Administration
+  | ReadinessCheck
 > => {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1)

@@ -1,5 +1,5 @@
 import { HttpApiSchema } from "@effect/platform"
-import { Credentials } from "@userkit/domain"
+import { PresentedPassword } from "@userkit/domain"
 import { Schema } from "effect"
 
 /**
@@ -8,6 +8,15 @@ import { Schema } from "effect"
  */
 export const reportingAllErrors = <A, I, R>(schema: Schema.Schema<A, I, R>): Schema.Schema<A, I, R> =>
   Schema.suspend(() => schema).annotations({ parseOptions: { errors: "all" } })
+
+/**
+ * A login as JSON, in the OAuth2 form's names: `username` is the account's email or username,
+ * the domain's `Credentials.login`.
+ */
+export const LoginJson = Schema.Struct({
+  username: Schema.String.pipe(Schema.maxLength(254, { message: () => "username must be at most 254 characters" })),
+  password: PresentedPassword,
+}).annotations({ identifier: "Credentials" })
 
 // Not bounded here: a union member that ignores unknown fields (Credentials) would accept the body
 // anyway, so only the body limit bounds them. They are declared so the form documents them.
@@ -19,7 +28,7 @@ const extra = (description: string) => Schema.optional(Schema.String).annotation
  * registered, no scope exists).
  */
 export const LoginForm = Schema.Struct({
-  ...Credentials.fields,
+  ...LoginJson.fields,
   grant_type: extra("Accepted and not checked: this endpoint only grants `password`"),
   scope: extra("Accepted and ignored: this API has no scopes"),
   client_id: extra("Accepted and ignored: no client registration"),
@@ -27,4 +36,4 @@ export const LoginForm = Schema.Struct({
 }).pipe(HttpApiSchema.withEncoding({ kind: "UrlParams" }))
 
 /** The OAuth2 password form, or the same credentials as JSON: the builder parses the body by its content type. */
-export const LoginPayload = Schema.Union(Credentials, LoginForm).annotations({ parseOptions: { errors: "all" } })
+export const LoginPayload = Schema.Union(LoginJson, LoginForm).annotations({ parseOptions: { errors: "all" } })

@@ -4,7 +4,7 @@ import { FastPasswordHasher } from "./PasswordHasher.js"
 import { MemoryUserRepository } from "./UserRepository.js"
 
 /**
- * Every port the domain needs, in memory: provide it to `Accounts.Default` and the whole domain
+ * Every port the domain needs, in memory: provide it to `UseCases.layer` and the whole domain
  * runs with no database and no real crypto, fresh on each build.
  */
 export const MemoryAdapters = {

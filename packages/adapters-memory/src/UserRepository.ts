@@ -12,6 +12,7 @@ import {
   UsernameTaken,
   type UserQuery,
   UserRepository,
+  type UserUpdate,
 } from "@userkit/domain"
 import { Effect, Either, Layer, Option, Ref } from "effect"
 
@@ -30,11 +31,9 @@ const conflictWith = (users: Users, user: User): Option.Option<EmailAlreadyRegis
 
 const activeSuperusers = (users: Users) => users.filter((s) => s.user.is_superuser && s.user.is_active).length
 
-/** The store after a write, or why the write is refused: the rules every adapter keeps. */
-const guarded = (before: Users, after: Users): Either.Either<Users, LastActiveSuperuser> =>
-  activeSuperusers(before) > 0 && activeSuperusers(after) === 0
-    ? Either.left(new LastActiveSuperuser())
-    : Either.right(after)
+/** Why a write that had the store go from `before` to `after` is refused, if it loses the last active superuser. */
+const losesLastSuperuser = (before: Users, after: Users): Option.Option<LastActiveSuperuser> =>
+  activeSuperusers(before) > 0 && activeSuperusers(after) === 0 ? Option.some(new LastActiveSuperuser()) : Option.none()
 
 const byQuery = (query: UserQuery) => (a: User, b: User) => {
   const order = compareCodePoints(sortKeyOf(a, query.sort), sortKeyOf(b, query.sort)) || compareCodePoints(a.id, b.id)
@@ -73,6 +72,28 @@ export const makeMemoryUserRepository = Effect.gen(function* () {
       ])
     })
 
+  /**
+   * A change of the named fields of one user, the rest as the store has it now, unless `refuse`
+   * finds a rule it breaks (given the store before, the changed user, and the store after).
+   */
+  const updateWith =
+    <E extends WriteError>(refuse: (users: Users, user: User, after: Users) => Option.Option<E>) =>
+    (id: UserId, { updatedAt, ...fields }: UserUpdate) =>
+      writeUser(id, (current, users) => {
+        const next = { ...current, user: new User({ ...current.user, ...fields, updated_at: updatedAt }, true) }
+        return Option.match(
+          refuse(
+            users,
+            next.user,
+            users.map((s) => (s === current ? next : s)),
+          ),
+          {
+            onSome: Either.left,
+            onNone: () => Either.right([next.user, Option.some(next)] as const),
+          },
+        )
+      })
+
   const findOne = (predicate: (s: StoredUser) => boolean) =>
     Effect.map(Ref.get(store), (users) => Option.fromNullable(users.find(predicate)))
 
@@ -93,7 +114,8 @@ export const makeMemoryUserRepository = Effect.gen(function* () {
         ),
       ),
     findById: (id) => findOne((s) => s.user.id === id),
-    findByLogin: (login) => findOne((s) => key(s.user.email) === key(login) || key(s.user.username) === key(login)),
+    // The login comes normalized (lower-cased): the stored values are lower-cased to meet it.
+    findByLogin: (login) => findOne((s) => key(s.user.email) === login || key(s.user.username) === login),
     search: (query) =>
       Effect.map(Ref.get(store), (users) => {
         const matching = users
@@ -119,23 +141,11 @@ export const makeMemoryUserRepository = Effect.gen(function* () {
           totalIsExact: matching.length <= query.countUpTo,
         }
       }),
-    // Only the named fields change: the rest is taken from the record as it is now, not as the caller saw it.
-    update: (id, { updatedAt, ...fields }) =>
-      writeUser(id, (current, users) => {
-        const user = new User({ ...current.user, ...fields, updated_at: updatedAt }, true)
-        const next = { ...current, user }
-        return Option.match(conflictWith(users, user), {
-          onSome: (conflict) => Either.left<WriteError>(conflict),
-          onNone: () =>
-            Either.map(
-              guarded(
-                users,
-                users.map((s) => (s === current ? next : s)),
-              ),
-              () => [user, Option.some(next)] as const,
-            ),
-        })
-      }),
+    updateProfile: updateWith((users, user) => conflictWith(users, user)),
+    setStanding: updateWith((users, _, after) => losesLastSuperuser(users, after)),
+    update: updateWith((users, user, after) =>
+      Option.orElse(conflictWith(users, user), () => losesLastSuperuser(users, after)),
+    ),
     setPasswordHash: (id, passwordHash) =>
       writeUser(id, (current) => Either.right([undefined, Option.some({ ...current, passwordHash })] as const)),
     replacePasswordHash: (id, expected, passwordHash) =>
@@ -146,12 +156,12 @@ export const makeMemoryUserRepository = Effect.gen(function* () {
       }),
     delete: (id) =>
       writeUser(id, (current, users) =>
-        Either.map(
-          guarded(
+        Option.match(
+          losesLastSuperuser(
             users,
             users.filter((s) => s !== current),
           ),
-          () => [undefined, Option.none()] as const,
+          { onSome: Either.left, onNone: () => Either.right([undefined, Option.none()] as const) },
         ),
       ),
   })

@@ -1,4 +1,5 @@
 export * from "./AccessTokens.js"
 export * from "./MemoryAdapters.js"
+export * from "./MemoryDomain.js"
 export * from "./PasswordHasher.js"
 export * from "./UserRepository.js"

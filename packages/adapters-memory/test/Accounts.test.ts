@@ -9,6 +9,7 @@ import {
   InvalidToken,
   PasswordHasher,
   Registration,
+  UseCases,
   type UserId,
   UsernameTaken,
   UserRepository,
@@ -36,7 +37,7 @@ const InstrumentedHasher = Layer.effect(
     }),
   ),
 )
-const TestDomain = Accounts.Default.pipe(
+const TestDomain = UseCases.layer.pipe(
   Layer.provideMerge(
     Layer.mergeAll(
       MemoryUserRepository.layer,
@@ -67,7 +68,7 @@ const registration = (fields: Record<string, unknown> = {}) =>
     ...fields,
   })
 const credentials = (username: string, password: string) =>
-  Schema.decodeUnknownSync(Credentials)({ username, password })
+  Schema.decodeUnknownSync(Credentials)({ login: username, password })
 
 describe("Accounts", () => {
   it.effect("register - opens an active, unprivileged account stamped with the clock's time", () =>

@@ -9,6 +9,7 @@ import {
   LastActiveSuperuser,
   type ListingRequest,
   NewAccount,
+  OwnAccount,
   UserNotFound,
   Username,
 } from "@userkit/domain"
@@ -52,7 +53,7 @@ describe("administration", () => {
     Effect.gen(function* () {
       const root = yield* aSuperuser
       const gone = yield* aMember({ email: "gone@elsewhere.net" })
-      yield* (yield* Accounts).deactivate(gone)
+      yield* (yield* OwnAccount).deactivate(gone)
       const admin = yield* Administration
       const found = yield* admin.list(root, {
         ...everyone,
@@ -102,7 +103,7 @@ describe("administration", () => {
       const promoted = yield* admin.update(root, member.id, changes({ is_superuser: true, password: "set by root!" }))
       expect(promoted.is_superuser).toBe(true)
       const session = yield* (yield* Accounts).login(
-        Schema.decodeUnknownSync(Credentials)({ username: "promoted", password: "set by root!" }),
+        Schema.decodeUnknownSync(Credentials)({ login: "promoted", password: "set by root!" }),
       )
       expect(session.user.is_superuser).toBe(true)
       yield* admin.update(root, member.id, changes({ is_superuser: false, is_active: false }))

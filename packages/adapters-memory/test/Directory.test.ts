@@ -1,10 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import {
-  Accounts,
   Directory,
   HiddenField,
   type ListingRequest,
   MAX_OFFSET,
+  OwnAccount,
   PageTooDeep,
   type SortField,
   type SortPosition,
@@ -31,7 +31,7 @@ describe("the directory", () => {
     Effect.gen(function* () {
       const viewer = yield* aMember({ full_name: "Viewer" })
       const gone = yield* aMember({ full_name: "Gone" })
-      yield* (yield* Accounts).deactivate(gone)
+      yield* (yield* OwnAccount).deactivate(gone)
       const page = yield* (yield* Directory).list(request())
       expect(page.items.map((p) => p.id)).toEqual([viewer.id])
       expect(Object.keys(page.items[0] ?? {}).sort()).toEqual([
@@ -117,7 +117,7 @@ describe("the directory", () => {
       const other = yield* aMember({ bio: "hello" })
       const directory = yield* Directory
       expect(yield* directory.get(other.id)).toMatchObject({ id: other.id, bio: "hello" })
-      yield* (yield* Accounts).deactivate(other)
+      yield* (yield* OwnAccount).deactivate(other)
       expect(yield* Effect.either(directory.get(other.id))).toEqual(Either.left(new UserNotFound()))
     }).pipe(Effect.provide(TestDomain)),
   )

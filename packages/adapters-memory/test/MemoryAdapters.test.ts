@@ -1,11 +1,11 @@
 import { expect, it } from "@effect/vitest"
 import { Accounts, Registration } from "@userkit/domain"
-import { Effect, Layer, Schema } from "effect"
-import { MemoryAdapters } from "../src/index.js"
+import { Effect, Schema } from "effect"
+import { MemoryDomain } from "../src/index.js"
 
-it.effect("MemoryAdapters - run the whole domain with nothing else, fresh on each build", () =>
+it.effect("MemoryDomain - runs the whole domain with nothing else, fresh on each build", () =>
   Effect.gen(function* () {
-    const domain = Accounts.Default.pipe(Layer.provide(MemoryAdapters.layer))
+    const domain = MemoryDomain.layer
     const input = Schema.decodeUnknownSync(Registration)({
       email: "a@example.com",
       username: "abc",

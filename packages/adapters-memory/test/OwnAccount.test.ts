@@ -8,6 +8,7 @@ import {
   InactiveUser,
   InvalidCredentials,
   LastActiveSuperuser,
+  OwnAccount,
   PasswordChange,
   ProfileChanges,
   UserRepository,
@@ -18,14 +19,16 @@ import { aMember, aSuperuser, TestDomain } from "./support/domain.js"
 
 const changes = Schema.decodeUnknownSync(ProfileChanges)
 const login = (username: string, password: string) =>
-  Effect.flatMap(Accounts, (a) => Effect.either(a.login(Schema.decodeUnknownSync(Credentials)({ username, password }))))
+  Effect.flatMap(Accounts, (a) =>
+    Effect.either(a.login(Schema.decodeUnknownSync(Credentials)({ login: username, password }))),
+  )
 
 describe("a user's own account", () => {
   it.effect("updateProfile - changes only what was sent, stamps updated_at, and keeps the rest", () =>
     Effect.gen(function* () {
       const me = yield* aMember({ full_name: "Old Name", bio: "old bio" })
       yield* TestClock.adjust("1 hour")
-      const updated = yield* (yield* Accounts).updateProfile(me, changes({ full_name: "New Name", avatar_url: null }))
+      const updated = yield* (yield* OwnAccount).updateProfile(me, changes({ full_name: "New Name", avatar_url: null }))
       expect(updated).toMatchObject({ full_name: "New Name", bio: "old bio", email: me.email, is_superuser: false })
       expect(updated.updated_at.epochMillis - me.updated_at.epochMillis).toBe(3_600_000)
       const stored = yield* (yield* UserRepository).findById(me.id)
@@ -38,7 +41,7 @@ describe("a user's own account", () => {
       const other = yield* aMember()
       const me = yield* aMember()
       const result = yield* Effect.either(
-        (yield* Accounts).updateProfile(me, changes({ email: other.email.toUpperCase() })),
+        (yield* OwnAccount).updateProfile(me, changes({ email: other.email.toUpperCase() })),
       )
       expect(result).toEqual(Either.left(new EmailAlreadyRegistered()))
     }).pipe(Effect.provide(TestDomain)),
@@ -55,13 +58,13 @@ describe("a user's own account", () => {
   it.effect("changePassword - needs the current password, and then only the new one logs in", () =>
     Effect.gen(function* () {
       const me = yield* aMember({ username: "changer" })
-      const accounts = yield* Accounts
+      const own = yield* OwnAccount
       const change = (current: string, next: string) =>
         Schema.decodeUnknownSync(PasswordChange)({ current_password: current, new_password: next })
-      expect(yield* Effect.either(accounts.changePassword(me, change("wrong password", "brand new password")))).toEqual(
+      expect(yield* Effect.either(own.changePassword(me, change("wrong password", "brand new password")))).toEqual(
         Either.left(new WrongPassword()),
       )
-      yield* accounts.changePassword(me, change("member password", "brand new password"))
+      yield* own.changePassword(me, change("member password", "brand new password"))
       expect(yield* login("changer", "member password")).toEqual(Either.left(new InvalidCredentials()))
       expect(Either.isRight(yield* login("changer", "brand new password"))).toBe(true)
     }).pipe(Effect.provide(TestDomain)),
@@ -70,7 +73,7 @@ describe("a user's own account", () => {
   it.effect("changePassword - of concurrent changes made with the same current password, exactly one stands", () =>
     Effect.gen(function* () {
       const me = yield* aMember({ username: "racer" })
-      const accounts = yield* Accounts
+      const own = yield* OwnAccount
       const attempts = Array.from({ length: 10 }, (_, i) =>
         Schema.decodeUnknownSync(PasswordChange)({
           current_password: "member password",
@@ -78,7 +81,7 @@ describe("a user's own account", () => {
         }),
       )
       const results = yield* Effect.all(
-        attempts.map((change) => Effect.either(accounts.changePassword(me, change))),
+        attempts.map((change) => Effect.either(own.changePassword(me, change))),
         { concurrency: "unbounded" },
       )
       expect(results.filter(Either.isRight)).toHaveLength(1)
@@ -101,7 +104,7 @@ describe("a user's own account", () => {
         target.id,
         Schema.decodeUnknownSync(AccountChanges)({ is_superuser: false }),
       )
-      const updated = yield* (yield* Accounts).updateProfile(stale, changes({ bio: "edited" }))
+      const updated = yield* (yield* OwnAccount).updateProfile(stale, changes({ bio: "edited" }))
       expect(updated).toMatchObject({ bio: "edited", is_superuser: false, is_active: true })
       const stored = yield* (yield* UserRepository).findById(target.id)
       expect(Option.map(stored, (s) => s.user)).toEqual(Option.some(updated))
@@ -111,11 +114,12 @@ describe("a user's own account", () => {
   it.effect("deactivate - the account can no longer log in, and its tokens stop working", () =>
     Effect.gen(function* () {
       const me = yield* aMember({ username: "leaver" })
+      const own = yield* OwnAccount
       const accounts = yield* Accounts
       const session = yield* accounts.login(
-        Schema.decodeUnknownSync(Credentials)({ username: "leaver", password: "member password" }),
+        Schema.decodeUnknownSync(Credentials)({ login: "leaver", password: "member password" }),
       )
-      yield* accounts.deactivate(me)
+      yield* own.deactivate(me)
       expect(yield* Effect.either(accounts.currentUser(session.accessToken))).toEqual(Either.left(new InactiveUser()))
       expect(yield* login("leaver", "member password")).toEqual(Either.left(new InactiveUser()))
     }).pipe(Effect.provide(TestDomain)),
@@ -124,9 +128,9 @@ describe("a user's own account", () => {
   it.effect("deactivate - the last active superuser may not leave", () =>
     Effect.gen(function* () {
       const root = yield* aSuperuser
-      expect(yield* Effect.either((yield* Accounts).deactivate(root))).toEqual(Either.left(new LastActiveSuperuser()))
+      expect(yield* Effect.either((yield* OwnAccount).deactivate(root))).toEqual(Either.left(new LastActiveSuperuser()))
       yield* aSuperuser
-      yield* (yield* Accounts).deactivate(root)
+      yield* (yield* OwnAccount).deactivate(root)
     }).pipe(Effect.provide(TestDomain)),
   )
 })

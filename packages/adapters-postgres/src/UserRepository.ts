@@ -1,5 +1,5 @@
 import { SqlClient, type SqlError } from "@effect/sql"
-import { UserNotFound, UserRepository } from "@userkit/domain"
+import { type User, type UserId, UserNotFound, UserRepository, type UserUpdate } from "@userkit/domain"
 import { Effect, Layer, Option } from "effect"
 import { rowDefect, sqlDefect } from "./SqlFailure.js"
 import { keepingAnActiveSuperuser, targetRow } from "./SuperuserGuard.js"
@@ -17,6 +17,22 @@ const make = Effect.gen(function* () {
       Effect.catchTag("SqlError", sqlDefect(what)),
     )
   const changedAny = (rows: ReadonlyArray<unknown>) => rows.length > 0
+  const foundOrNotFound = Option.match({ onNone: () => new UserNotFound(), onSome: Effect.succeed<User> })
+
+  /** One UPDATE of the named columns only, answering the user as it is after it (none: no such row). */
+  const writeChanges = (id: UserId, changes: UserUpdate) => {
+    const row = changesRow(changes)
+    return (onlyWithoutStanding: boolean) =>
+      readRows(
+        "updating a user",
+        sql`UPDATE users SET ${sql.update(row)} WHERE ${targetRow(sql, id, onlyWithoutStanding)} RETURNING ${columns}`,
+      ).pipe(Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), (stored) => stored.user)))
+  }
+  /** A change that may end a standing is made under the last-superuser guard; any other, plainly. */
+  const standingWrite = (id: UserId, changes: UserUpdate) =>
+    changes.is_active === false || changes.is_superuser === false
+      ? keepingAnActiveSuperuser(sql, id, writeChanges(id, changes))
+      : Effect.flatMap(writeChanges(id, changes)(false), foundOrNotFound)
   const foundOrFail = (found: boolean) => (found ? Effect.void : Effect.fail(new UserNotFound()))
 
   // Reads and plain writes are one statement on whatever pooled connection is free. The writes
@@ -35,39 +51,36 @@ const make = Effect.gen(function* () {
       findOne("finding a user by id", sql`SELECT ${columns} FROM users WHERE id = ${id}`).pipe(
         Effect.withSpan("PgUserRepository.findById"),
       ),
-    findByLogin: (login) => {
-      const key = login.trim()
+    // The login comes lower-cased (normalizeLogin): it meets the lower(...) unique indexes as it is.
+    findByLogin: (login) =>
       // No email or username holds a NUL (PostgreSQL text cannot), and sending one is an error.
-      if (key.includes("\u0000")) return Effect.succeedNone
-      return findOne(
-        "finding a user by login",
-        sql`SELECT ${columns} FROM users WHERE lower(email) = lower(${key}) OR lower(username) = lower(${key}) LIMIT 1`,
-      ).pipe(Effect.withSpan("PgUserRepository.findByLogin"))
-    },
+      login.includes("\u0000")
+        ? Effect.succeedNone
+        : findOne(
+            "finding a user by login",
+            sql`SELECT ${columns} FROM users WHERE lower(email) = ${login} OR lower(username) = ${login} LIMIT 1`,
+          ).pipe(Effect.withSpan("PgUserRepository.findByLogin")),
     search: (query) =>
       searchUsers(sql, query).pipe(
         Effect.catchTag("ParseError", rowDefect("searching users")),
         Effect.catchTag("SqlError", sqlDefect("searching users")),
         Effect.withSpan("PgUserRepository.search"),
       ),
-    // One UPDATE of the named columns only, answering the row as it is after it.
-    update: (id, changes) => {
-      const row = changesRow(changes)
-      const write = (onlyWithoutStanding: boolean) =>
-        readRows(
-          "updating a user",
-          sql`UPDATE users SET ${sql.update(row)} WHERE ${targetRow(sql, id, onlyWithoutStanding)} RETURNING ${columns}`,
-        ).pipe(Effect.map((rows) => Option.fromNullable(rows[0])))
-      const updated =
-        changes.is_active === false || changes.is_superuser === false
-          ? keepingAnActiveSuperuser(sql, id, write)
-          : Effect.flatMap(write(false), Option.match({ onNone: () => new UserNotFound(), onSome: Effect.succeed }))
-      return updated.pipe(
-        Effect.map((stored) => stored.user),
+    updateProfile: (id, changes) =>
+      Effect.flatMap(writeChanges(id, changes)(false), foundOrNotFound).pipe(
+        Effect.catchTag("SqlError", toConflict("updating a profile")),
+        Effect.withSpan("PgUserRepository.updateProfile"),
+      ),
+    setStanding: (id, changes) =>
+      standingWrite(id, changes).pipe(
+        Effect.catchTag("SqlError", sqlDefect("setting a standing")),
+        Effect.withSpan("PgUserRepository.setStanding"),
+      ),
+    update: (id, changes) =>
+      standingWrite(id, changes).pipe(
         Effect.catchTag("SqlError", toConflict("updating a user")),
         Effect.withSpan("PgUserRepository.update"),
-      )
-    },
+      ),
     setPasswordHash: (id, hash) =>
       sql`UPDATE users SET password_hash = ${hash} WHERE id = ${id} RETURNING id`.pipe(
         Effect.catchTag("SqlError", sqlDefect("setting a password hash")),

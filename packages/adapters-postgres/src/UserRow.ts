@@ -4,11 +4,12 @@ import {
   PasswordHash,
   type StoredUser,
   User,
-  type UserChanges,
   UsernameTaken,
+  type UserUpdate,
 } from "@userkit/domain"
 import { DateTime, Effect, Predicate, Schema } from "effect"
 import { sqlDefect } from "./SqlFailure.js"
+import { SEARCH_COPY_COLUMNS, type SearchCopyColumn, USER_FIELD_COLUMNS, type UserFieldColumn } from "./UsersTable.js"
 
 /** A user's columns as the driver returns them (timestamps as Date), decoded field by field. */
 const ProfileRow = Schema.Struct({
@@ -16,7 +17,10 @@ const ProfileRow = Schema.Struct({
   created_at: Schema.DateTimeUtcFromDate,
   updated_at: Schema.DateTimeUtcFromDate,
 })
-const UserRow = Schema.Struct({ ...ProfileRow.fields, password_hash: PasswordHash })
+const UserRow = Schema.Struct({
+  ...ProfileRow.fields,
+  password_hash: PasswordHash,
+} satisfies Record<UserFieldColumn, Schema.Schema.All>)
 
 /** The one place rows become domain values and back. */
 const StoredUserFromRow = Schema.transform(
@@ -31,8 +35,7 @@ const StoredUserFromRow = Schema.transform(
 )
 
 /** What a SELECT of a user reads: the row without the search copies, which only SQL needs. */
-export const USER_COLUMNS =
-  "id, email, username, full_name, bio, avatar_url, is_active, is_superuser, password_hash, created_at, updated_at"
+export const USER_COLUMNS = USER_FIELD_COLUMNS.join(", ")
 
 export const decodeRows = Schema.decodeUnknown(Schema.Array(StoredUserFromRow))
 
@@ -40,22 +43,25 @@ export const decodeRows = Schema.decodeUnknown(Schema.Array(StoredUserFromRow))
  * Lower-cased with JS `toLowerCase`, the function the domain's search rule names, so that search
  * agrees with it whatever the database's LC_CTYPE (migration 2 explains).
  */
-const searchCopies = (user: User) => ({
-  email_lower: user.email.toLowerCase(),
-  username_lower: user.username.toLowerCase(),
-  full_name_lower: (user.full_name ?? "").toLowerCase(),
-})
+const searchCopies = (user: User) =>
+  ({
+    [SEARCH_COPY_COLUMNS.email]: user.email.toLowerCase(),
+    [SEARCH_COPY_COLUMNS.username]: user.username.toLowerCase(),
+    [SEARCH_COPY_COLUMNS.full_name]: (user.full_name ?? "").toLowerCase(),
+  }) satisfies Record<SearchCopyColumn, string>
 
 /** Every column of a new row. */
 export const insertRow = (stored: StoredUser) =>
   Effect.map(Schema.encode(StoredUserFromRow)(stored), (row) => ({ ...row, ...searchCopies(stored.user) }))
 
 /** The columns a change writes: those it names (with their search copies) and `updated_at`, no other. */
-export const changesRow = ({ updatedAt, ...fields }: UserChanges): Record<string, string | boolean | Date | null> => ({
+export const changesRow = ({ updatedAt, ...fields }: UserUpdate): Record<string, string | boolean | Date | null> => ({
   ...fields,
-  ...(fields.email === undefined ? {} : { email_lower: fields.email.toLowerCase() }),
-  ...(fields.username === undefined ? {} : { username_lower: fields.username.toLowerCase() }),
-  ...(fields.full_name === undefined ? {} : { full_name_lower: (fields.full_name ?? "").toLowerCase() }),
+  ...(fields.email === undefined ? {} : { [SEARCH_COPY_COLUMNS.email]: fields.email.toLowerCase() }),
+  ...(fields.username === undefined ? {} : { [SEARCH_COPY_COLUMNS.username]: fields.username.toLowerCase() }),
+  ...(fields.full_name === undefined
+    ? {}
+    : { [SEARCH_COPY_COLUMNS.full_name]: (fields.full_name ?? "").toLowerCase() }),
   updated_at: DateTime.toDate(updatedAt),
 })
 

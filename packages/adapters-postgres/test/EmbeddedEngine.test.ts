@@ -3,7 +3,7 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it, layer } from "@effect/vitest"
-import { type StoredUser, UserRepository } from "@userkit/domain"
+import { normalizeLogin, type StoredUser, UserRepository } from "@userkit/domain"
 import { aQuery, aStoredUser } from "@userkit/domain/testing"
 import { Deferred, Effect, Fiber, Layer, Option } from "effect"
 import { lockDataDirectory } from "../src/DataDirectoryLock.js"
@@ -81,7 +81,7 @@ const crossTalk = Effect.gen(function* () {
   const byId = (stored: StoredUser) => repo.findById(stored.user.id)
   const lookups: ReadonlyArray<(stored: StoredUser) => Effect.Effect<Option.Option<StoredUser>>> = [
     byId,
-    (stored) => repo.findByLogin(stored.user.email),
+    (stored) => repo.findByLogin(normalizeLogin(stored.user.email)),
     (stored) =>
       Effect.map(
         repo.search(aQuery({ search: Option.some(stored.user.username), searchIn: ["username"], limit: 2 })),

@@ -1,11 +1,11 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import { type UserChanges, UserRepository } from "@userkit/domain"
+import { UserRepository, type UserUpdate } from "@userkit/domain"
 import { aQuery, aStoredUser } from "@userkit/domain/testing"
 import { DateTime, Deferred, Effect, Fiber, Option } from "effect"
 import { hasTestDatabase, postgresTestDatabase, repositoryOn, testDatabaseUrl } from "./support/TestDatabase.js"
 
-const changes = (fields: Omit<UserChanges, "updatedAt">): UserChanges => ({
+const changes = (fields: Omit<UserUpdate, "updatedAt">): UserUpdate => ({
   ...fields,
   updatedAt: DateTime.unsafeMake(new Date()),
 })

@@ -4,7 +4,7 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { BcryptPasswordHasher, JwtAccessTokens } from "@userkit/adapters-crypto"
 import { HttpApp, type MetricsGauge } from "@userkit/adapters-http"
 import { PoolStats } from "@userkit/adapters-postgres"
-import { Accounts, Administration, Directory } from "@userkit/domain"
+import { UseCases } from "@userkit/domain"
 import { Duration, Effect, Layer, Option, type Redacted } from "effect"
 import type { AppConfig } from "./Config.js"
 import { deriveKey } from "./SecretKey.js"
@@ -17,13 +17,16 @@ export const TOKEN_AUDIENCE = "userkit-api"
 /** The HKDF label of the key that signs the listings' cursors. */
 export const LISTING_CURSOR_KEY = "userkit/listing-cursor/v1"
 
+/** The accounts' store (by config) and bcrypt: what the use cases need besides tokens. */
+export const accountsLayer = (config: AppConfig) =>
+  Layer.mergeAll(storeLayer(config.store), BcryptPasswordHasher.layer({ cost: config.bcryptCost }))
+
 /** The domain wired to its adapters: store by config, bcrypt, HS256 tokens. */
 export const domainLayer = (config: AppConfig, secretKey: Redacted.Redacted<string>) =>
-  Layer.mergeAll(Accounts.Default, Directory.Default, Administration.Default).pipe(
+  UseCases.layer.pipe(
     Layer.provideMerge(
       Layer.mergeAll(
-        storeLayer(config.store),
-        BcryptPasswordHasher.layer({ cost: config.bcryptCost }),
+        accountsLayer(config),
         JwtAccessTokens.layer({
           secret: secretKey,
           issuer: TOKEN_ISSUER,

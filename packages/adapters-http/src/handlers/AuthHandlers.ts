@@ -19,7 +19,7 @@ export const AuthHandlers = HttpApiBuilder.group(Api, "auth", (handlers) =>
     return handlers
       .handle("register", ({ payload }) => accounts.register(payload).pipe(Effect.mapError((e) => toProblem(e))))
       .handle("login", ({ payload }) =>
-        accounts.login(payload).pipe(
+        accounts.login({ login: payload.username, password: payload.password }).pipe(
           // Counted here, where the outcome is known: a malformed request (422) is no login attempt.
           Effect.tapBoth({
             onFailure: () => metrics.recordLogin("failure"),

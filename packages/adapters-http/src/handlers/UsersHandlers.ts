@@ -1,5 +1,5 @@
 import { HttpApiBuilder } from "@effect/platform"
-import { Accounts, Directory, type ProfileChanges } from "@userkit/domain"
+import { Directory, OwnAccount, type ProfileChanges } from "@userkit/domain"
 import { Effect, Layer } from "effect"
 import { Api } from "../Api.js"
 import { AuthenticationLive, CurrentUser } from "../Authentication.js"
@@ -9,22 +9,18 @@ import { userIdOf } from "../UserIdPath.js"
 
 export const UsersHandlers = HttpApiBuilder.group(Api, "users", (handlers) =>
   Effect.gen(function* () {
-    const accounts = yield* Accounts
+    const own = yield* OwnAccount
     const directory = yield* Directory
     const updateProfile = (changes: ProfileChanges) =>
-      Effect.flatMap(CurrentUser, (me) => accounts.updateProfile(me, changes)).pipe(
-        Effect.mapError((e) => toProblem(e)),
-      )
+      Effect.flatMap(CurrentUser, (me) => own.updateProfile(me, changes)).pipe(Effect.mapError((e) => toProblem(e)))
     return handlers
       .handle("updateMe", ({ payload }) => updateProfile(payload))
       .handle("replaceMe", ({ payload }) => updateProfile(payload))
       .handle("changePassword", ({ payload }) =>
-        Effect.flatMap(CurrentUser, (me) => accounts.changePassword(me, payload)).pipe(
-          Effect.mapError((e) => toProblem(e)),
-        ),
+        Effect.flatMap(CurrentUser, (me) => own.changePassword(me, payload)).pipe(Effect.mapError((e) => toProblem(e))),
       )
       .handle("deactivateMe", () =>
-        Effect.flatMap(CurrentUser, (me) => accounts.deactivate(me)).pipe(Effect.mapError((e) => toProblem(e))),
+        Effect.flatMap(CurrentUser, (me) => own.deactivate(me)).pipe(Effect.mapError((e) => toProblem(e))),
       )
       .handle("list", ({ urlParams }) => answerListing("directory", urlParams, directory.list))
       .handle("get", ({ path }) =>

@@ -3,7 +3,7 @@ import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { JwtAccessTokens } from "@userkit/adapters-crypto"
 import { FastPasswordHasher, MemoryUserRepository } from "@userkit/adapters-memory"
-import { Accounts, Administration, Directory } from "@userkit/domain"
+import { UseCases } from "@userkit/domain"
 import { Context, Duration, Effect, HashMap, Layer, Logger, Option, Redacted, Ref } from "effect"
 import { HttpApp, type HttpAppOptions, NotReady, ReadinessCheck } from "../../src/index.js"
 
@@ -34,7 +34,7 @@ export class TestApp extends Context.Tag("test/TestApp")<
   }
 >() {}
 
-const domain = Layer.mergeAll(Accounts.Default, Directory.Default, Administration.Default).pipe(
+const domain = UseCases.layer.pipe(
   Layer.provideMerge(
     Layer.mergeAll(MemoryUserRepository.layer, FastPasswordHasher.layer, JwtAccessTokens.layer(tokenOptions)),
   ),

@@ -1,11 +1,9 @@
-import { Accounts, Administration, Directory, NewSuperuser, Registration } from "@userkit/domain"
-import { Effect, Layer, Schema } from "effect"
-import { MemoryAdapters } from "../../src/index.js"
+import { Accounts, Administration, NewSuperuser, Registration } from "@userkit/domain"
+import { Effect, Schema } from "effect"
+import { MemoryDomain } from "../../src/index.js"
 
 /** The whole domain on memory adapters, fresh on each build. */
-export const TestDomain = Layer.mergeAll(Accounts.Default, Directory.Default, Administration.Default).pipe(
-  Layer.provideMerge(MemoryAdapters.layer),
-)
+export const TestDomain = MemoryDomain.layer
 
 let counter = 0
 /** A registered, ordinary user; override what a test is about. */

@@ -1,7 +1,6 @@
-import { randomBytes } from "node:crypto"
 import { Command, Options } from "@effect/cli"
 import { Administration, NewSuperuser } from "@userkit/domain"
-import { Console, Effect, ParseResult, Redacted, Schema } from "effect"
+import { Console, Effect, Layer, ParseResult, Redacted, Schema } from "effect"
 import { CliFailure, databaseFailure, ExitCode, loadConfig } from "./CliFailure.js"
 import { PASSWORD_VARIABLE, readPassword } from "./PasswordInput.js"
 
@@ -13,10 +12,6 @@ const invalidInput = (error: ParseResult.ParseError) =>
       .join("\n"),
     code: ExitCode.usage,
   })
-
-// The domain layer wants a token signing key, but this command issues no token: a throwaway key
-// spares it SECRET_KEY (and writing DATA_DIR/secret_key) and can sign nothing that outlives it.
-const unusedSigningKey = () => Redacted.make(randomBytes(48).toString("base64url"))
 
 // Checked before the password is asked for, so a typo in the email costs no typing.
 const Identity = Schema.Struct({ email: NewSuperuser.fields.email, username: NewSuperuser.fields.username })
@@ -35,7 +30,7 @@ const username = Options.text("username").pipe(
 
 /**
  * `userkit create-superuser --email E --username U`: an active superuser, through the domain's
- * Administration.bootstrapSuperuser on the full domain layer (so pending migrations run first).
+ * Administration.bootstrapSuperuser on the configured store (so pending migrations run first).
  */
 export const createSuperuser = Command.make("create-superuser", { email, username }, (options) =>
   Effect.gen(function* () {
@@ -51,11 +46,11 @@ export const createSuperuser = Command.make("create-superuser", { email, usernam
       Effect.mapError(invalidInput),
     )
     // Loaded here, not on top: `migrate` and `--help` then start without the HTTP and crypto adapters.
-    const { domainLayer } = yield* Effect.promise(() => import("../Live.js"))
+    const { accountsLayer } = yield* Effect.promise(() => import("../Live.js"))
     const user = yield* Effect.flatMap(Administration, (administration) =>
       administration.bootstrapSuperuser(input),
     ).pipe(
-      Effect.provide(domainLayer(config, unusedSigningKey())),
+      Effect.provide(Administration.Default.pipe(Layer.provide(accountsLayer(config)))),
       Effect.catchTags({
         EmailAlreadyRegistered: () => conflict(`the email ${input.email} is already registered`),
         UsernameTaken: () => conflict(`the username ${input.username} is already taken`),

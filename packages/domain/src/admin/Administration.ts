@@ -1,8 +1,7 @@
 import { DateTime, Effect, Option, Schema } from "effect"
-import { changesOf, ProfileChanges, Registration } from "../auth/Accounts.js"
+import { Registration } from "../auth/Accounts.js"
 import { Password } from "../auth/Password.js"
 import { PasswordHasher } from "../auth/PasswordHasher.js"
-import { type ListingPage, type ListingRequest, listUsers, type PageTooDeep } from "../users/Directory.js"
 import {
   type EmailAlreadyRegistered,
   Forbidden,
@@ -10,8 +9,10 @@ import {
   UserNotFound,
   type UsernameTaken,
 } from "../users/errors.js"
+import { type ListingPage, type ListingRequest, listUsers, type PageTooDeep } from "../users/Listing.js"
+import { ProfileChanges } from "../users/OwnAccount.js"
 import { Email, generateUserId, User, type UserId, Username } from "../users/User.js"
-import { UserRepository } from "../users/UserRepository.js"
+import { stamped, UserRepository } from "../users/UserRepository.js"
 
 /** An account a superuser opens, privileges included. */
 export const NewAccount = Schema.Struct({
@@ -64,9 +65,7 @@ export class Administration extends Effect.Service<Administration>()("userkit/Ad
         request: ListingRequest,
       ): Effect.fn.Return<ListingPage<User>, Forbidden | PageTooDeep> {
         yield* requireSuperuser(actor)
-        return yield* listUsers(request, { searchIn: ["email", "username", "full_name"], onlyActive: false }).pipe(
-          Effect.provideService(UserRepository, users),
-        )
+        return yield* listUsers(users, request, { searchIn: ["email", "username", "full_name"], onlyActive: false })
       }),
       get: Effect.fn("Administration.get")(function* (
         actor: User,
@@ -94,7 +93,7 @@ export class Administration extends Effect.Service<Administration>()("userkit/Ad
         const { password, ...fields } = changes
         // Hashed first: a slow hash must not sit between the write and its answer.
         const passwordHash = password === undefined ? undefined : yield* hasher.hash(password)
-        const updated = yield* users.update(id, yield* changesOf(fields))
+        const updated = yield* users.update(id, yield* stamped(fields))
         if (passwordHash !== undefined) yield* users.setPasswordHash(id, passwordHash)
         return updated
       }),

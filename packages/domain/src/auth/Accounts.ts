@@ -1,10 +1,9 @@
 import { DateTime, Effect, Option, Redacted, Schema } from "effect"
-import type { EmailAlreadyRegistered, LastActiveSuperuser, UsernameTaken } from "../users/errors.js"
-import { UserNotFound } from "../users/errors.js"
+import type { EmailAlreadyRegistered, UsernameTaken } from "../users/errors.js"
 import { AvatarUrl, Bio, Email, FullName, generateUserId, normalizeLogin, User, Username } from "../users/User.js"
-import { type ProfileFields, type UserChanges, UserRepository } from "../users/UserRepository.js"
+import { UserRepository } from "../users/UserRepository.js"
 import { AccessTokens } from "./AccessTokens.js"
-import { InactiveUser, InvalidCredentials, InvalidToken, WrongPassword } from "./errors.js"
+import { InactiveUser, InvalidCredentials, InvalidToken } from "./errors.js"
 import { Password } from "./Password.js"
 import { PasswordHasher } from "./PasswordHasher.js"
 
@@ -19,34 +18,20 @@ export const Registration = Schema.Struct({
 }).annotations({ identifier: "Registration", parseOptions: { onExcessProperty: "error" } })
 export type Registration = typeof Registration.Type
 
-/** A login: `username` is the account's email or username (the OAuth2 password form's names). */
+/**
+ * A password as typed to prove who one is: not checked against the policy (an old password may
+ * predate it), only bounded, so a megabyte is not hashed.
+ */
+export const PresentedPassword = Schema.Redacted(
+  Schema.String.pipe(Schema.maxLength(1024, { message: () => "password must be at most 1024 characters" })),
+)
+
+/** A login attempt: the account's email or username, and its password. */
 export const Credentials = Schema.Struct({
-  username: Schema.String.pipe(Schema.maxLength(254, { message: () => "username must be at most 254 characters" })),
-  password: Schema.Redacted(
-    Schema.String.pipe(Schema.maxLength(1024, { message: () => "password must be at most 1024 characters" })),
-  ),
+  login: Schema.String.pipe(Schema.maxLength(254, { message: () => "login must be at most 254 characters" })),
+  password: PresentedPassword,
 }).annotations({ identifier: "Credentials" })
 export type Credentials = typeof Credentials.Type
-
-/** What a user may change of their own profile; privileges and unknown fields are refused. */
-export const ProfileChanges = Schema.Struct({
-  email: Schema.optionalWith(Email, { exact: true }),
-  username: Schema.optionalWith(Username, { exact: true }),
-  full_name: Schema.optionalWith(Schema.NullOr(FullName), { exact: true }),
-  bio: Schema.optionalWith(Schema.NullOr(Bio), { exact: true }),
-  avatar_url: Schema.optionalWith(Schema.NullOr(AvatarUrl), { exact: true }),
-}).annotations({ identifier: "ProfileChanges", parseOptions: { onExcessProperty: "error" } })
-export type ProfileChanges = typeof ProfileChanges.Type
-
-export const PasswordChange = Schema.Struct({
-  current_password: Credentials.fields.password,
-  new_password: Password,
-}).annotations({ identifier: "PasswordChange", parseOptions: { onExcessProperty: "error" } })
-export type PasswordChange = typeof PasswordChange.Type
-
-/** A write of exactly these fields, stamped with the clock's time. */
-export const changesOf = (fields: Omit<UserChanges, "updatedAt">): Effect.Effect<UserChanges> =>
-  Effect.map(DateTime.now, (updatedAt) => ({ ...fields, updatedAt }))
 
 export interface Session {
   readonly user: User
@@ -88,7 +73,7 @@ export class Accounts extends Effect.Service<Accounts>()("userkit/Accounts", {
     const login = Effect.fn("Accounts.login")(function* (
       credentials: Credentials,
     ): Effect.fn.Return<Session, InvalidCredentials | InactiveUser> {
-      const found = yield* users.findByLogin(normalizeLogin(credentials.username))
+      const found = yield* users.findByLogin(normalizeLogin(credentials.login))
       const passwordMatches = yield* hasher.verify(
         credentials.password,
         Option.match(found, { onNone: () => dummyHash, onSome: (stored) => stored.passwordHash }),
@@ -116,47 +101,6 @@ export class Accounts extends Effect.Service<Accounts>()("userkit/Accounts", {
       return found.value.user
     })
 
-    /**
-     * The caller's own profile, changed; a new email or username must be free. Only the profile
-     * fields sent are written, never a flag: an administrator's concurrent change stands.
-     */
-    const updateProfile = Effect.fn("Accounts.updateProfile")(function* (
-      actor: User,
-      changes: ProfileChanges,
-    ): Effect.fn.Return<User, EmailAlreadyRegistered | UsernameTaken | UserNotFound> {
-      const profile: Partial<ProfileFields> = changes
-      // Profile fields alone never touch a superuser's standing.
-      return yield* users
-        .update(actor.id, yield* changesOf(profile))
-        .pipe(Effect.catchTag("LastActiveSuperuser", Effect.die))
-    })
-
-    /**
-     * A new password, authorized by the current one (the same answer whatever is wrong with it).
-     * Stored only if the hash is still the one verified: of two changes racing with the same
-     * current password, one wins and the other is told its current password is wrong.
-     */
-    const changePassword = Effect.fn("Accounts.changePassword")(function* (
-      actor: User,
-      change: PasswordChange,
-    ): Effect.fn.Return<void, WrongPassword | UserNotFound> {
-      const stored = yield* users.findById(actor.id)
-      if (Option.isNone(stored)) return yield* new UserNotFound()
-      const current = stored.value.passwordHash
-      if (!(yield* hasher.verify(change.current_password, current))) return yield* new WrongPassword()
-      const replaced = yield* users.replacePasswordHash(actor.id, current, yield* hasher.hash(change.new_password))
-      if (!replaced) return yield* new WrongPassword()
-    })
-
-    /** The caller's own account, deactivated: it can no longer log in, and its tokens stop working. */
-    const deactivate = Effect.fn("Accounts.deactivate")(function* (
-      actor: User,
-    ): Effect.fn.Return<void, LastActiveSuperuser | UserNotFound> {
-      yield* users
-        .update(actor.id, yield* changesOf({ is_active: false }))
-        .pipe(Effect.catchTags({ EmailAlreadyRegistered: Effect.die, UsernameTaken: Effect.die }))
-    })
-
-    return { register, login, currentUser, updateProfile, changePassword, deactivate } as const
+    return { register, login, currentUser } as const
   }),
 }) {}

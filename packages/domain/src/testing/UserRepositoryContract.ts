@@ -1,6 +1,7 @@
 import { describe, expect } from "@effect/vitest"
 import { Effect, Either, type Layer, Option } from "effect"
 import { EmailAlreadyRegistered, UsernameTaken } from "../users/errors.js"
+import { normalizeLogin } from "../users/User.js"
 import { UserRepository } from "../users/UserRepository.js"
 import { aStoredUser } from "./fixtures.js"
 import { aQuery, everyone, freshTest, idsOf } from "./support.js"
@@ -44,7 +45,7 @@ export const userRepositoryContract = (name: string, layer: Layer.Layer<UserRepo
         yield* repo.insert(stored)
         yield* repo.insert(aStoredUser())
         for (const login of ["ada.lovelace@example.com", "ADA.LOVELACE@EXAMPLE.COM", "ada_l", "ADA_L", "Ada_L"]) {
-          const found = yield* repo.findByLogin(login)
+          const found = yield* repo.findByLogin(normalizeLogin(login))
           expect(Option.map(found, (s) => s.user.id)).toEqual(Option.some(stored.user.id))
         }
         expect(Option.isNone(yield* repo.findByLogin("ada"))).toBe(true)
@@ -62,7 +63,7 @@ export const userRepositoryContract = (name: string, layer: Layer.Layer<UserRepo
         const result = yield* Effect.either(repo.insert(second))
         expect(result).toEqual(Either.left(new EmailAlreadyRegistered()))
         expect(Option.isNone(yield* repo.findById(second.user.id))).toBe(true)
-        expect(Option.isNone(yield* repo.findByLogin(second.user.username))).toBe(true)
+        expect(Option.isNone(yield* repo.findByLogin(normalizeLogin(second.user.username)))).toBe(true)
         expect(yield* everyone).toHaveLength(1)
       }),
     )

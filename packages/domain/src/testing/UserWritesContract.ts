@@ -3,15 +3,15 @@ import { DateTime, Effect, Either, Option } from "effect"
 import { PasswordHash } from "../auth/Password.js"
 import { EmailAlreadyRegistered, LastActiveSuperuser, UserNotFound, UsernameTaken } from "../users/errors.js"
 import { Email, User, Username } from "../users/User.js"
-import { type StoredUser, type UserChanges, UserRepository } from "../users/UserRepository.js"
+import { type StoredUser, UserRepository, type UserUpdate } from "../users/UserRepository.js"
 import { aStoredUser } from "./fixtures.js"
 import { aQuery, type ContractTest, everyone } from "./support.js"
 
 const stamp = DateTime.unsafeMake(new Date("2026-03-04T05:06:07.089Z"))
 /** A change of exactly these fields. */
-const changes = (fields: Omit<UserChanges, "updatedAt">): UserChanges => ({ ...fields, updatedAt: stamp })
+const changes = (fields: Omit<UserUpdate, "updatedAt">): UserUpdate => ({ ...fields, updatedAt: stamp })
 /** The user as a change of these fields should leave it. */
-const changed = (stored: StoredUser, fields: Omit<UserChanges, "updatedAt">) =>
+const changed = (stored: StoredUser, fields: Omit<UserUpdate, "updatedAt">) =>
   new User({ ...stored.user, ...fields, updated_at: stamp })
 
 const activeSuperusers = Effect.flatMap(UserRepository, (repo) =>
@@ -49,6 +49,30 @@ export const userWritesContract = (test: ContractTest) =>
           Either.left(new UserNotFound()),
         )
         expect(yield* Effect.either(repo.update(stranger.user.id, changes({ is_active: false })))).toEqual(
+          Either.left(new UserNotFound()),
+        )
+      }),
+    )
+
+    test(
+      "writes a profile or a standing alone, each answering the user as stored, and knows no stranger",
+      Effect.gen(function* () {
+        const repo = yield* UserRepository
+        const stored = aStoredUser()
+        yield* repo.insert(stored)
+        const profile = { full_name: null, username: Username.make("Renamed") }
+        expect(yield* repo.updateProfile(stored.user.id, changes(profile))).toEqual(changed(stored, profile))
+        expect(yield* repo.setStanding(stored.user.id, changes({ is_active: false }))).toEqual(
+          changed(stored, { ...profile, is_active: false }),
+        )
+        expect(yield* repo.setStanding(stored.user.id, changes({ is_superuser: true }))).toEqual(
+          changed(stored, { ...profile, is_active: false, is_superuser: true }),
+        )
+        const stranger = aStoredUser().user.id
+        expect(yield* Effect.either(repo.updateProfile(stranger, changes({ bio: "x" })))).toEqual(
+          Either.left(new UserNotFound()),
+        )
+        expect(yield* Effect.either(repo.setStanding(stranger, changes({ is_active: true })))).toEqual(
           Either.left(new UserNotFound()),
         )
       }),
@@ -141,7 +165,10 @@ export const userWritesContract = (test: ContractTest) =>
           how === "delete"
             ? repo.delete(stored.user.id)
             : Effect.asVoid(
-                repo.update(stored.user.id, changes(how === "demote" ? { is_superuser: false } : { is_active: false })),
+                repo.setStanding(
+                  stored.user.id,
+                  changes(how === "demote" ? { is_superuser: false } : { is_active: false }),
+                ),
               )
         let incumbent = aStoredUser({ is_superuser: true })
         yield* repo.insert(incumbent)
@@ -175,10 +202,10 @@ export const userWritesContract = (test: ContractTest) =>
           const target = aStoredUser({ is_superuser: true })
           yield* repo.insert(target)
           const edits = Array.from({ length: 20 }, (_, i) =>
-            repo.update(target.user.id, changes({ bio: `edit ${i}`, full_name: `Name ${i}` })),
+            repo.updateProfile(target.user.id, changes({ bio: `edit ${i}`, full_name: `Name ${i}` })),
           )
           // The decision lands in the middle of the edits.
-          const all = [...edits.slice(0, 10), repo.update(target.user.id, changes(decision)), ...edits.slice(10)]
+          const all = [...edits.slice(0, 10), repo.setStanding(target.user.id, changes(decision)), ...edits.slice(10)]
           yield* Effect.all(all, { concurrency: "unbounded" })
           const after = yield* userOf(target)
           expect({ is_active: after.is_active, is_superuser: after.is_superuser }, `round ${round}`).toEqual({
@@ -200,7 +227,7 @@ export const userWritesContract = (test: ContractTest) =>
         for (let round = 0; round < 10; round++) {
           yield* Effect.all(
             [
-              repo.update(target.user.id, changes({ bio: `bio ${round}` })),
+              repo.updateProfile(target.user.id, changes({ bio: `bio ${round}` })),
               repo.update(target.user.id, changes({ full_name: `Name ${round}` })),
               repo.update(target.user.id, changes({ avatar_url: `https://example.com/${round}.png` })),
             ],

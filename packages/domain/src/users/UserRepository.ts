@@ -1,4 +1,4 @@
-import { Context, type DateTime, type Effect, type Option } from "effect"
+import { Context, DateTime, Effect, type Option } from "effect"
 import type { PasswordHash } from "../auth/Password.js"
 import type { EmailAlreadyRegistered, LastActiveSuperuser, UserNotFound, UsernameTaken } from "./errors.js"
 import type { User, UserId } from "./User.js"
@@ -19,9 +19,14 @@ export type StandingFields = Pick<User, "is_active" | "is_superuser">
  * A write naming exactly the fields it changes; a field absent is left as the store has it, so
  * two writers of different fields never undo each other. `updatedAt` stamps the change.
  */
-export interface UserChanges extends Partial<ProfileFields & StandingFields> {
-  readonly updatedAt: DateTime.Utc
-}
+export type Update<Fields> = Partial<Fields> & { readonly updatedAt: DateTime.Utc }
+export type ProfileUpdate = Update<ProfileFields>
+export type StandingUpdate = Update<StandingFields>
+export type UserUpdate = Update<ProfileFields & StandingFields>
+
+/** A write of exactly these fields, stamped with the clock's time. */
+export const stamped = <Fields>(fields: Partial<Fields>): Effect.Effect<Update<Fields>> =>
+  Effect.map(DateTime.now, (updatedAt) => ({ ...fields, updatedAt }))
 
 /**
  * Where users live. Emails and usernames are unique ignoring case, and that holds under
@@ -35,14 +40,27 @@ export class UserRepository extends Context.Tag("userkit/UserRepository")<
   {
     readonly insert: (user: StoredUser) => Effect.Effect<void, EmailAlreadyRegistered | UsernameTaken>
     readonly findById: (id: UserId) => Effect.Effect<Option.Option<StoredUser>>
-    /** By email or username, ignoring case (a username has no "@", so at most one matches). */
+    /**
+     * By email or username, the login given as `normalizeLogin` makes it (trimmed, lower-cased);
+     * stored values are compared lower-cased. A username has no "@", so at most one matches.
+     */
     readonly findByLogin: (login: string) => Effect.Effect<Option.Option<StoredUser>>
     /** Users matching a query, a page of them; see `UserQuery` for the exact semantics. */
     readonly search: (query: UserQuery) => Effect.Effect<UserSearchResult>
-    /** Changes the named fields, and only those, in one atomic step; answers the user as stored after it. */
+    /** Changes the named profile fields, and only those, in one atomic step; answers the user as stored after it. */
+    readonly updateProfile: (
+      id: UserId,
+      changes: ProfileUpdate,
+    ) => Effect.Effect<User, UserNotFound | EmailAlreadyRegistered | UsernameTaken>
+    /** Changes the named standing flags, and only those, in one atomic step; answers the user as stored after it. */
+    readonly setStanding: (
+      id: UserId,
+      changes: StandingUpdate,
+    ) => Effect.Effect<User, UserNotFound | LastActiveSuperuser>
+    /** Profile and standing in one atomic step, all or nothing (an administrator's edit). */
     readonly update: (
       id: UserId,
-      changes: UserChanges,
+      changes: UserUpdate,
     ) => Effect.Effect<User, UserNotFound | EmailAlreadyRegistered | UsernameTaken | LastActiveSuperuser>
     readonly setPasswordHash: (id: UserId, hash: PasswordHash) => Effect.Effect<void, UserNotFound>
     /**

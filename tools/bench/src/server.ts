@@ -5,8 +5,8 @@ import { setTimeout as sleep } from "node:timers/promises"
 import { fileURLToPath } from "node:url"
 import { type BenchDatabase, createDatabase } from "./database.js"
 
-/** packages/app: the server runs from here, exactly as `pnpm start` runs it. */
-export const appDir = fileURLToPath(new URL("..", import.meta.url))
+/** packages/app: the server runs from there, as `pnpm start` runs it (the bench only spawns it, never imports it). */
+export const appDir = fileURLToPath(new URL("../../../packages/app/", import.meta.url))
 
 const STARTUP_MS = 60_000
 const STOP_MS = 20_000

@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os"
+import { SEARCH_COPY_COLUMNS } from "@userkit/adapters-postgres"
 import { COUNT_UP_TO, MAX_OFFSET } from "@userkit/domain"
 import { signIn } from "./api.js"
 import { parseDirectoryOptions } from "./args.js"
@@ -25,7 +26,8 @@ const expected = (url: string, search: string | undefined, offset: number, signa
   withClient(
     url,
     async (client) => {
-      const where = `is_active AND ($1::text IS NULL OR username_lower LIKE $1 OR full_name_lower LIKE $1)`
+      const { username, full_name } = SEARCH_COPY_COLUMNS
+      const where = `is_active AND ($1::text IS NULL OR ${username} LIKE $1 OR ${full_name} LIKE $1)`
       const pattern = search === undefined ? null : `%${search}%`
       const ids = await client.query<{ id: string }>(
         `SELECT id::text AS id FROM users WHERE ${where} ORDER BY created_at, id LIMIT ${SIZE} OFFSET $2`,

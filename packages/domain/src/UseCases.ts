@@ -1,0 +1,11 @@
+import { Layer } from "effect"
+import { Administration } from "./admin/Administration.js"
+import { Accounts } from "./auth/Accounts.js"
+import { Directory } from "./users/Directory.js"
+import { OwnAccount } from "./users/OwnAccount.js"
+
+/**
+ * Every use case, given the ports (UserRepository, PasswordHasher, AccessTokens): provide it the
+ * adapters' layers and the whole domain runs. The one place the use cases are composed.
+ */
+export const layer = Layer.mergeAll(Accounts.Default, OwnAccount.Default, Directory.Default, Administration.Default)

@@ -1,0 +1,69 @@
+import { Effect, Option, Schema } from "effect"
+import { PresentedPassword } from "../auth/Accounts.js"
+import { WrongPassword } from "../auth/errors.js"
+import { Password } from "../auth/Password.js"
+import { PasswordHasher } from "../auth/PasswordHasher.js"
+import { type EmailAlreadyRegistered, type LastActiveSuperuser, UserNotFound, type UsernameTaken } from "./errors.js"
+import { AvatarUrl, Bio, Email, FullName, type User, Username } from "./User.js"
+import { stamped, UserRepository } from "./UserRepository.js"
+
+/** What a user may change of their own profile; privileges and unknown fields are refused. */
+export const ProfileChanges = Schema.Struct({
+  email: Schema.optionalWith(Email, { exact: true }),
+  username: Schema.optionalWith(Username, { exact: true }),
+  full_name: Schema.optionalWith(Schema.NullOr(FullName), { exact: true }),
+  bio: Schema.optionalWith(Schema.NullOr(Bio), { exact: true }),
+  avatar_url: Schema.optionalWith(Schema.NullOr(AvatarUrl), { exact: true }),
+}).annotations({ identifier: "ProfileChanges", parseOptions: { onExcessProperty: "error" } })
+export type ProfileChanges = typeof ProfileChanges.Type
+
+export const PasswordChange = Schema.Struct({
+  current_password: PresentedPassword,
+  new_password: Password,
+}).annotations({ identifier: "PasswordChange", parseOptions: { onExcessProperty: "error" } })
+export type PasswordChange = typeof PasswordChange.Type
+
+/** What a signed-in user may do to their own account. */
+export class OwnAccount extends Effect.Service<OwnAccount>()("userkit/OwnAccount", {
+  effect: Effect.gen(function* () {
+    const users = yield* UserRepository
+    const hasher = yield* PasswordHasher
+
+    /**
+     * The caller's own profile, changed; a new email or username must be free. Only the profile
+     * fields sent are written, never a flag: an administrator's concurrent change stands.
+     */
+    const updateProfile = Effect.fn("OwnAccount.updateProfile")(function* (
+      actor: User,
+      changes: ProfileChanges,
+    ): Effect.fn.Return<User, EmailAlreadyRegistered | UsernameTaken | UserNotFound> {
+      return yield* users.updateProfile(actor.id, yield* stamped(changes))
+    })
+
+    /**
+     * A new password, authorized by the current one (the same answer whatever is wrong with it).
+     * Stored only if the hash is still the one verified: of two changes racing with the same
+     * current password, one wins and the other is told its current password is wrong.
+     */
+    const changePassword = Effect.fn("OwnAccount.changePassword")(function* (
+      actor: User,
+      change: PasswordChange,
+    ): Effect.fn.Return<void, WrongPassword | UserNotFound> {
+      const stored = yield* users.findById(actor.id)
+      if (Option.isNone(stored)) return yield* new UserNotFound()
+      const current = stored.value.passwordHash
+      if (!(yield* hasher.verify(change.current_password, current))) return yield* new WrongPassword()
+      const replaced = yield* users.replacePasswordHash(actor.id, current, yield* hasher.hash(change.new_password))
+      if (!replaced) return yield* new WrongPassword()
+    })
+
+    /** The caller's own account, deactivated: it can no longer log in, and its tokens stop working. */
+    const deactivate = Effect.fn("OwnAccount.deactivate")(function* (
+      actor: User,
+    ): Effect.fn.Return<void, LastActiveSuperuser | UserNotFound> {
+      yield* users.setStanding(actor.id, yield* stamped({ is_active: false }))
+    })
+
+    return { updateProfile, changePassword, deactivate } as const
+  }),
+}) {}
