@@ -1,2 +1,2 @@
-export * from "./AccessTokens.js"
-export * from "./PasswordHasher.js"
+export * as BcryptPasswordHasher from "./BcryptPasswordHasher.js"
+export * as JwtAccessTokens from "./JwtAccessTokens.js"

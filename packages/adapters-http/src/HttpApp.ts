@@ -1,7 +1,8 @@
-import { HttpApiBuilder, HttpApiSwagger, HttpRouter, type HttpServer } from "@effect/platform"
+import { HttpApiBuilder, HttpRouter, type HttpServer } from "@effect/platform"
 import type { Accounts, Administration, Directory, OwnAccount } from "@userkit/domain"
 import { Effect, Either, Layer, Redacted } from "effect"
 import { Api } from "./Api.js"
+import { ApiDocs } from "./ApiDocs.js"
 import { AdminHandlers } from "./handlers/AdminHandlers.js"
 import { AuthHandlers } from "./handlers/AuthHandlers.js"
 import { METRICS_PATH, MetricsRoute } from "./handlers/MetricsRoute.js"
@@ -15,6 +16,7 @@ import { DEFAULT_MAX_BODY_BYTES, limitRequestBody } from "./middleware/RequestBo
 import { logRequests } from "./middleware/RequestLog.js"
 import { countRequests } from "./middleware/RequestMetrics.js"
 import { RouteNoteLive } from "./middleware/RouteNote.js"
+import { securityHeaders } from "./middleware/SecurityHeaders.js"
 import type { ReadinessCheck } from "./Readiness.js"
 
 export interface HttpAppOptions {
@@ -52,7 +54,7 @@ const edge = (options: HttpAppOptions, maxBodyBytes: number) =>
       return (app) => {
         const answered = problemResponses(limitRequestBody(maxBodyBytes)(app))
         const shared = cors === undefined ? answered : cors(answered)
-        return logRequests(count)(shared)
+        return logRequests(count)(securityHeaders(shared))
       }
     }),
   )
@@ -81,7 +83,7 @@ const makeLayer = (
     )
   const metrics = options.metrics === true ? HttpMetrics.layer(options.metricsGauges ?? []) : HttpMetrics.disabled
   return HttpApiBuilder.serve().pipe(
-    Layer.provide(HttpApiSwagger.layer({ path: DOCS_PATH })),
+    Layer.provide(ApiDocs.layer({ path: DOCS_PATH })),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: OPENAPI_PATH })),
     Layer.provide(options.metrics === true ? MetricsRoute : Layer.empty),
     Layer.provide(edge(options, maxBodyBytes)),

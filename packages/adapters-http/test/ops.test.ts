@@ -24,13 +24,14 @@ layer(testApp(), { excludeTestServices: true })("operations and documentation", 
     }),
   )
 
-  it.effect("GET /ready answers 200 when ready and a 503 problem with the reason when not", () =>
+  it.effect("GET /ready answers 200 when ready and a 503 problem with the reason and Retry-After when not", () =>
     Effect.gen(function* () {
       const app = yield* TestApp
       expect((yield* send("/ready")).status).toBe(200)
       yield* app.setNotReady(Option.some("database unreachable"))
       const answer = yield* send("/ready")
       expect(expectProblem(answer, 503, "not_ready").detail).toBe("database unreachable")
+      expect(answer.headers.get("retry-after")).toMatch(/^\d+$/)
       expect((yield* send("/health")).status).toBe(200)
       yield* app.setNotReady(Option.none())
       expect((yield* send("/ready")).status).toBe(200)
@@ -59,13 +60,50 @@ layer(testApp(), { excludeTestServices: true })("operations and documentation", 
     }),
   )
 
-  it.effect("GET /docs serves the documentation page with its scripts inline", () =>
+  it.effect("GET /docs serves the page with a strict content security policy, its scripts from this server", () =>
     Effect.gen(function* () {
       const answer = yield* send("/docs")
       expect(answer.status).toBe(200)
       expect(answer.headers.get("content-type")).toContain("text/html")
-      expect(answer.text).toContain("SwaggerUIBundle")
-      expect(answer.text).not.toMatch(/<script[^>]+src=|<link[^>]+href=["']?https?:/)
+      const policy = answer.headers.get("content-security-policy") ?? ""
+      expect(policy).toContain("frame-ancestors 'none'")
+      expect(policy).toMatch(/script-src 'self'(;|$)/)
+      expect(policy).not.toContain("unsafe")
+      expect(policy).not.toMatch(/https?:/)
+      // Every script is a file of this server's or inert JSON: nothing inline for the policy to allow.
+      const scripts = answer.text.match(/<script[^>]*>/g) ?? []
+      expect(scripts.length).toBeGreaterThanOrEqual(2)
+      for (const tag of scripts) expect(tag).toMatch(/src="\/docs\/assets\/[\w.-]+\.js"|type="application\/json"/)
+      expect(answer.text).not.toMatch(/(src|href)=["']?(https?:)?\/\//)
+      // The document itself is inline, Swagger UI's 2 MB are not.
+      expect(answer.text.length).toBeLessThan(500_000)
+    }),
+  )
+
+  it.effect("GET /docs and its assets can be cached: hashed assets for a year, the page revalidated by ETag", () =>
+    Effect.gen(function* () {
+      const page = yield* send("/docs")
+      const etag = page.headers.get("etag") ?? ""
+      expect(etag).toMatch(/^"[\w-]+"$/)
+      expect(page.headers.get("cache-control")).toBe("no-cache")
+      const unchanged = yield* send("/docs", { headers: { "if-none-match": etag } })
+      expect(unchanged.status).toBe(304)
+      expect(unchanged.text).toBe("")
+
+      const assets = Array.from(page.text.matchAll(/(?:src|href)="(\/docs\/assets\/[^"]+)"/g), (m) => m[1] ?? "")
+      expect(assets).toHaveLength(3)
+      let bytes = 0
+      for (const path of assets) {
+        const first = yield* send(path)
+        expect(first.status, path).toBe(200)
+        expect(first.headers.get("cache-control"), path).toBe("public, max-age=31536000, immutable")
+        bytes += first.text.length
+        const again = yield* send(path, { headers: { "if-none-match": first.headers.get("etag") ?? "" } })
+        expect(again.status, path).toBe(304)
+        expect(again.text, path).toBe("")
+      }
+      expect(bytes).toBeGreaterThan(1_000_000)
+      expect((yield* send("/docs/assets/swagger-ui-bundle.0000000000000000.js")).status).toBe(404)
     }),
   )
 })

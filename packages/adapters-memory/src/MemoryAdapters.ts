@@ -1,12 +1,10 @@
 import { Layer } from "effect"
-import { MemoryAccessTokens } from "./AccessTokens.js"
-import { FastPasswordHasher } from "./PasswordHasher.js"
-import { MemoryUserRepository } from "./UserRepository.js"
+import * as FastPasswordHasher from "./FastPasswordHasher.js"
+import * as MemoryAccessTokens from "./MemoryAccessTokens.js"
+import * as MemoryUserRepository from "./MemoryUserRepository.js"
 
 /**
  * Every port the domain needs, in memory: provide it to `UseCases.layer` and the whole domain
  * runs with no database and no real crypto, fresh on each build.
  */
-export const MemoryAdapters = {
-  layer: Layer.mergeAll(MemoryUserRepository.layer, FastPasswordHasher.layer, MemoryAccessTokens.layer()),
-}
+export const layer = Layer.mergeAll(MemoryUserRepository.layer, FastPasswordHasher.layer(), MemoryAccessTokens.layer())

@@ -42,7 +42,7 @@ const TestDomain = UseCases.layer.pipe(
     Layer.mergeAll(
       MemoryUserRepository.layer,
       MemoryAccessTokens.layer(),
-      InstrumentedHasher.pipe(Layer.provide(FastPasswordHasher.layerWith({ cost: 2 }))),
+      InstrumentedHasher.pipe(Layer.provide(FastPasswordHasher.layer({ cost: 2 }))),
     ),
   ),
 )

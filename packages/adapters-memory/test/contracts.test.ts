@@ -3,6 +3,6 @@ import { Effect } from "effect"
 import { FastPasswordHasher, MemoryAccessTokens, MemoryUserRepository } from "../src/index.js"
 
 userRepositoryContract("memory", MemoryUserRepository.layer)
-passwordHasherContract("fast test hasher", FastPasswordHasher.layer, FastPasswordHasher.layerWith({ cost: 2 }))
+passwordHasherContract("fast test hasher", FastPasswordHasher.layer(), FastPasswordHasher.layer({ cost: 2 }))
 // Opaque random tokens, all of one kind: there is no other kind to refuse.
 accessTokensContract("memory", MemoryAccessTokens.layer(), MemoryAccessTokens.layer(), () => Effect.succeed([]))

@@ -8,7 +8,7 @@ import { Effect, Layer } from "effect"
 import { type PoolStats, pooledClient } from "./ConnectionPool.js"
 import { lockDataDirectory } from "./DataDirectoryLock.js"
 
-export interface EmbeddedEngineOptions {
+export interface Options {
   /** Where PGlite keeps its files (created if missing). In memory, nothing persisting, when absent. */
   readonly dataDir?: string | undefined
 }
@@ -42,21 +42,19 @@ const openDatabase = (dataDir: string | undefined) =>
  * request with another's rows, which pglite-socket's per-message queue did under load).
  * Closing the layer's scope ends the pool, then closes PGlite.
  */
-export const EmbeddedEngine = {
-  layer: (
-    options: EmbeddedEngineOptions = {},
-  ): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient | PoolStats, SqlError.SqlError> =>
-    Layer.unwrapScoped(
-      Effect.gen(function* () {
-        if (options.dataDir !== undefined) yield* lockDataDirectory(options.dataDir)
-        const db = yield* openDatabase(options.dataDir)
-        return pooledClient({
-          ...createPgConfig(db),
-          max: 1,
-          // The in-process connection object is shared by every client the pool makes: keep the one.
-          idleTimeoutMillis: 0,
-          connectionTimeoutMillis: CONNECTION_WAIT_MS,
-        })
-      }),
-    ),
-} as const
+export const layer = (
+  options: Options = {},
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient | PoolStats, SqlError.SqlError> =>
+  Layer.unwrapScoped(
+    Effect.gen(function* () {
+      if (options.dataDir !== undefined) yield* lockDataDirectory(options.dataDir)
+      const db = yield* openDatabase(options.dataDir)
+      return pooledClient({
+        ...createPgConfig(db),
+        max: 1,
+        // The in-process connection object is shared by every client the pool makes: keep the one.
+        idleTimeoutMillis: 0,
+        connectionTimeoutMillis: CONNECTION_WAIT_MS,
+      })
+    }),
+  )

@@ -35,7 +35,7 @@ const failWith =
       : new MigrationError({ message: `${what}: ${describe(error)}`, cause: error })
 
 /** A migrator over `list` (the users store's migrations by default), on the ambient SqlClient. */
-export const makeMigrator = (
+export const make = (
   list: ReadonlyArray<Migration> = migrations,
 ): Effect.Effect<MigratorService, never, SqlClient.SqlClient> =>
   Effect.gen(function* () {
@@ -123,6 +123,7 @@ export const makeMigrator = (
   })
 
 /** Migrations of the users store, up and down, on the ambient SqlClient. */
-export class Migrator extends Context.Tag("userkit/postgres/Migrator")<Migrator, MigratorService>() {
-  static readonly layer: Layer.Layer<Migrator, never, SqlClient.SqlClient> = Layer.effect(Migrator, makeMigrator())
-}
+export class Migrator extends Context.Tag("userkit/postgres/Migrator")<Migrator, MigratorService>() {}
+
+/** The migrator of the users store's migrations. */
+export const layer: Layer.Layer<Migrator, never, SqlClient.SqlClient> = Layer.effect(Migrator, make())

@@ -11,7 +11,9 @@ export interface Readiness {
 
 /**
  * Readiness for `GET /ready`: `SELECT 1`, then the migration status. Never fails; a check that
- * errors or takes longer than `timeout` (2 seconds by default) counts as not ready.
+ * errors or takes longer than `timeout` (1 second by default, what orchestrators' probes allow)
+ * counts as not ready, so a database that stopped answering is reported in a second, not after
+ * the pool's connect timeout.
  */
 export const checkReadiness = (
   options: { readonly timeout?: Duration.DurationInput | undefined } = {},
@@ -21,7 +23,7 @@ export const checkReadiness = (
     const migrator = yield* Migrator
     const check = <E>(probe: Effect.Effect<boolean, E>) =>
       probe.pipe(
-        Effect.timeout(options.timeout ?? Duration.seconds(2)),
+        Effect.timeout(options.timeout ?? Duration.seconds(1)),
         Effect.orElseSucceed(() => false),
       )
     const database = yield* check(Effect.as(sql`SELECT 1`, true))

@@ -32,7 +32,7 @@ describe("EmbeddedEngine on a data directory", () => {
         // The first engine's finalizers have run: PGlite must have released the directory.
         const again = yield* Effect.gen(function* () {
           const repo = yield* UserRepository
-          const migrator = yield* Migrator
+          const migrator = yield* Migrator.Migrator
           return {
             found: yield* repo.findById(stored.user.id),
             status: yield* migrator.status,

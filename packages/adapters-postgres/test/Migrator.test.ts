@@ -1,15 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
-import {
-  checkReadiness,
-  type Migration,
-  MigrationError,
-  Migrator,
-  makeMigrator,
-  migrations,
-  postgresLayer,
-} from "../src/index.js"
+import { checkReadiness, type Migration, MigrationError, Migrator, migrations, postgresLayer } from "../src/index.js"
 import { searchMigrationSuite } from "./suites/SearchMigrationSuite.js"
 import {
   embeddedTestDatabase,
@@ -47,13 +39,13 @@ const recordedVersions = Effect.flatMap(SqlClient.SqlClient, (sql) =>
 
 const migratorSuite = (name: string, database: TestDatabase) =>
   describe(`Migrator: ${name}`, () => {
-    const test = (title: string, body: Effect.Effect<void, unknown, SqlClient.SqlClient | Migrator>) =>
+    const test = (title: string, body: Effect.Effect<void, unknown, SqlClient.SqlClient | Migrator.Migrator>) =>
       it.live(title, () => body.pipe(Effect.provide(Migrator.layer.pipe(Layer.provideMerge(database)))))
 
     test(
       "a fresh database has every migration pending and is not ready",
       Effect.gen(function* () {
-        const status = yield* Effect.flatMap(Migrator, (m) => m.status)
+        const status = yield* Effect.flatMap(Migrator.Migrator, (m) => m.status)
         expect(status).toEqual({ applied: [], pending: migrations, current: false })
         expect(yield* checkReadiness()).toEqual({ ready: false, database: true, migrationsCurrent: false })
       }),
@@ -62,7 +54,7 @@ const migratorSuite = (name: string, database: TestDatabase) =>
     test(
       "up applies every migration once, then finds nothing left to apply",
       Effect.gen(function* () {
-        const migrator = yield* Migrator
+        const migrator = yield* Migrator.Migrator
         expect(yield* migrator.up).toEqual(migrations)
         expect(yield* tableExists("users")).toBe(true)
         const status = yield* migrator.status
@@ -76,7 +68,7 @@ const migratorSuite = (name: string, database: TestDatabase) =>
     test(
       "down reverts the latest migration, and up applies it again",
       Effect.gen(function* () {
-        const migrator = yield* Migrator
+        const migrator = yield* Migrator.Migrator
         yield* migrator.up
         expect(yield* migrator.down()).toEqual(migrations.slice(-1))
         expect(yield* migrator.status).toMatchObject({ pending: migrations.slice(-1), current: false })
@@ -92,7 +84,7 @@ const migratorSuite = (name: string, database: TestDatabase) =>
     test(
       "down to a version reverts every migration above it, latest first",
       Effect.gen(function* () {
-        const migrator = yield* makeMigrator(twoMore)
+        const migrator = yield* Migrator.make(twoMore)
         yield* migrator.up
         expect(versions(yield* migrator.down({ to: latest }))).toEqual([beta, alpha])
         expect([yield* tableExists("users"), yield* tableExists("alpha"), yield* tableExists("beta")]).toEqual([
@@ -108,7 +100,7 @@ const migratorSuite = (name: string, database: TestDatabase) =>
     test(
       "a failing migration leaves no trace and says which one failed",
       Effect.gen(function* () {
-        const migrator = yield* makeMigrator([...migrations, aTable(alpha, "alpha", "SELECT no_such_function();")])
+        const migrator = yield* Migrator.make([...migrations, aTable(alpha, "alpha", "SELECT no_such_function();")])
         const error = yield* Effect.flip(migrator.up)
         expect(error).toBeInstanceOf(MigrationError)
         expect(error.message).toContain(`migration ${alpha} (create_alpha) failed`)
@@ -121,8 +113,8 @@ const migratorSuite = (name: string, database: TestDatabase) =>
     test(
       "refuses to revert a migration this version does not know",
       Effect.gen(function* () {
-        yield* Effect.flatMap(makeMigrator(twoMore), (m) => m.up)
-        const error = yield* Effect.flip(Effect.flatMap(Migrator, (m) => m.down()))
+        yield* Effect.flatMap(Migrator.make(twoMore), (m) => m.up)
+        const error = yield* Effect.flip(Effect.flatMap(Migrator.Migrator, (m) => m.down()))
         expect(error.message).toContain(`migration ${beta} (create_beta) is applied but unknown`)
         expect(yield* tableExists("beta")).toBe(true)
       }),
@@ -131,7 +123,7 @@ const migratorSuite = (name: string, database: TestDatabase) =>
     test(
       "concurrent ups through one pool apply each migration exactly once",
       Effect.gen(function* () {
-        const migrator = yield* makeMigrator(twoMore)
+        const migrator = yield* Migrator.make(twoMore)
         const applied = yield* Effect.all(
           Array.from({ length: 6 }, () => migrator.up),
           { concurrency: "unbounded" },
@@ -164,7 +156,7 @@ describe.runIf(hasTestDatabase)("on a PostgreSQL server (TEST_DATABASE_URL)", ()
       )
       const onEach = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient>) =>
         Effect.forEach(clients, (sql) => Effect.provideService(effect, SqlClient.SqlClient, sql))
-      const migrators = yield* onEach(makeMigrator(twoMore))
+      const migrators = yield* onEach(Migrator.make(twoMore))
       const applied = yield* Effect.all(
         migrators.map((m) => m.up),
         { concurrency: "unbounded" },

@@ -1,4 +1,6 @@
 import { join } from "node:path"
+import { BcryptPasswordHasher } from "@userkit/adapters-crypto"
+import { DEFAULT_MAX_BODY_BYTES } from "@userkit/adapters-http"
 import { Config, ConfigError, Either, LogLevel, Option, type Redacted } from "effect"
 
 /** Where users live: chosen by USERKIT_STORE, else by whether DATABASE_URL is set. */
@@ -21,6 +23,17 @@ export interface AppConfig {
   readonly metricsEnabled: boolean
   /** Origins allowed to call the API from a browser; none by default. */
   readonly cors: { readonly origins: ReadonlyArray<string>; readonly credentials: boolean }
+  /** What the node:http server allows a client: slow ones are cut off, connections over the cap refused. */
+  readonly server: ServerLimits
+}
+
+export interface ServerLimits {
+  /** Time a client has to send a request's headers. */
+  readonly headersTimeoutSeconds: number
+  /** Time a client has to send a whole request, headers and body. */
+  readonly requestTimeoutSeconds: number
+  /** Connections open at once, idle keep-alive ones included; more are closed as they arrive. */
+  readonly maxConnections: number
 }
 
 const integerIn = (name: string, min: number, max: number, fallback: number) =>
@@ -51,6 +64,17 @@ const corsOf = (list: string, credentials: boolean) => {
   return Either.right({ origins, credentials })
 }
 
+const serverLimitsOf = (limits: ServerLimits) =>
+  // node:http refuses to start with a headers timeout longer than the request timeout.
+  limits.headersTimeoutSeconds > limits.requestTimeoutSeconds
+    ? Either.left(
+        ConfigError.InvalidData(
+          ["HEADERS_TIMEOUT_SECONDS"],
+          `must not exceed REQUEST_TIMEOUT_SECONDS (${limits.requestTimeoutSeconds})`,
+        ),
+      )
+    : Either.right(limits)
+
 /** Every setting the app reads from its environment; `.env.example` lists them all. */
 export const AppConfig: Config.Config<AppConfig> = Config.all({
   port: Config.port("PORT").pipe(Config.withDefault(8000)),
@@ -64,14 +88,24 @@ export const AppConfig: Config.Config<AppConfig> = Config.all({
   dataDir: Config.nonEmptyString("DATA_DIR").pipe(Config.withDefault("./.data")),
   secretKey: Config.option(Config.redacted("SECRET_KEY")),
   accessTokenMinutes: integerIn("ACCESS_TOKEN_EXPIRE_MINUTES", 1, 24 * 60, 30),
-  bcryptCost: integerIn("BCRYPT_COST", 4, 31, 12),
+  bcryptCost: integerIn(
+    "BCRYPT_COST",
+    BcryptPasswordHasher.MIN_COST,
+    BcryptPasswordHasher.MAX_COST,
+    BcryptPasswordHasher.DEFAULT_COST,
+  ),
   logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
-  maxBodyBytes: integerIn("MAX_BODY_BYTES", 1024, 16 * 1024 * 1024, 64 * 1024),
+  maxBodyBytes: integerIn("MAX_BODY_BYTES", 1024, 16 * 1024 * 1024, DEFAULT_MAX_BODY_BYTES),
   metricsEnabled: Config.boolean("METRICS_ENABLED").pipe(Config.withDefault(false)),
   cors: Config.all({
     origins: Config.string("CORS_ORIGINS").pipe(Config.withDefault("")),
     credentials: Config.boolean("CORS_ALLOW_CREDENTIALS").pipe(Config.withDefault(false)),
   }).pipe(Config.mapOrFail(({ origins, credentials }) => corsOf(origins, credentials))),
+  server: Config.all({
+    headersTimeoutSeconds: integerIn("HEADERS_TIMEOUT_SECONDS", 1, 300, 10),
+    requestTimeoutSeconds: integerIn("REQUEST_TIMEOUT_SECONDS", 1, 3600, 30),
+    maxConnections: integerIn("MAX_CONNECTIONS", 1, 1_000_000, 1000),
+  }).pipe(Config.mapOrFail(serverLimitsOf)),
 }).pipe(
   Config.mapOrFail(({ storeChoice, databaseUrl, ...config }): Either.Either<AppConfig, ConfigError.ConfigError> => {
     const kind = Option.getOrElse(storeChoice, () => (Option.isSome(databaseUrl) ? "postgres" : "embedded"))

@@ -1,6 +1,7 @@
 import { hkdfSync, randomBytes } from "node:crypto"
 import { mkdir, readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
+import { JwtAccessTokens } from "@userkit/adapters-crypto"
 import { Effect, Option, Redacted, Schema } from "effect"
 import type { AppConfig } from "./Config.js"
 
@@ -11,7 +12,6 @@ export class StartupError extends Schema.TaggedError<StartupError>()("StartupErr
   }
 }
 
-const MIN_BYTES = 32
 const byteLength = (key: Redacted.Redacted<string>) => Buffer.byteLength(Redacted.value(key), "utf8")
 
 const keptKey = (dataDir: string) =>
@@ -43,12 +43,14 @@ export const resolveSecretKey = (config: AppConfig) =>
       onNone: () =>
         config.production
           ? new StartupError({
-              reason: `SECRET_KEY is required when NODE_ENV=production (at least ${MIN_BYTES} bytes)`,
+              reason: `SECRET_KEY is required when NODE_ENV=production (at least ${JwtAccessTokens.MIN_SECRET_BYTES} bytes)`,
             })
           : keptKey(config.dataDir),
     })
-    if (byteLength(key) < MIN_BYTES)
-      return yield* new StartupError({ reason: `SECRET_KEY must be at least ${MIN_BYTES} bytes long` })
+    if (byteLength(key) < JwtAccessTokens.MIN_SECRET_BYTES)
+      return yield* new StartupError({
+        reason: `SECRET_KEY must be at least ${JwtAccessTokens.MIN_SECRET_BYTES} bytes long`,
+      })
     return key
   })
 

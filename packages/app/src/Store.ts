@@ -15,7 +15,7 @@ import type { StoreChoice } from "./Config.js"
 
 const readinessOfDatabase = Layer.effect(
   ReadinessCheck,
-  Effect.map(Effect.context<SqlClient.SqlClient | Migrator>(), (context) =>
+  Effect.map(Effect.context<SqlClient.SqlClient | Migrator.Migrator>(), (context) =>
     ReadinessCheck.of({
       check: checkReadiness().pipe(
         Effect.provide(context),
@@ -34,7 +34,7 @@ const readinessOfDatabase = Layer.effect(
 // Migrations run while the layer builds, before the HTTP server opens its port.
 const migrateAtStart = Layer.effectDiscard(
   Effect.gen(function* () {
-    const applied = yield* (yield* Migrator).up
+    const applied = yield* (yield* Migrator.Migrator).up
     if (applied.length > 0) yield* Effect.logInfo(`applied migrations: ${applied.map((m) => m.name).join(", ")}`)
   }),
 )

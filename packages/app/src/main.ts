@@ -1,17 +1,18 @@
-import { createServer } from "node:http"
+import type { Server } from "node:http"
 import { Cause, ConfigError, Effect, Exit, Layer } from "effect"
 import { AppConfig, describeConfigError } from "./Config.js"
 import { appLayer } from "./Live.js"
 import { loggerLayer } from "./Logging.js"
+import { createNodeServer } from "./NodeServer.js"
 import { resolveSecretKey } from "./SecretKey.js"
 
 // How long in-flight requests may take to finish after SIGTERM before connections are cut.
 const GRACE_MS = 10_000
 
-const server = createServer()
-
 const program = Effect.gen(function* () {
   const config = yield* AppConfig
+  const server = createNodeServer(config.server)
+  stopGracefullyOnSignals(server)
   return yield* Effect.gen(function* () {
     const secretKey = yield* resolveSecretKey(config)
     if (config.store.kind === "memory")
@@ -38,21 +39,24 @@ fiber.addObserver((exit) => {
 })
 
 // A graceful stop: refuse new connections, let in-flight requests finish, then close the pool and
-// the embedded engine (the layer's finalizers) by interrupting the main fiber.
-const stop = () => {
-  process.off("SIGTERM", stop)
-  process.off("SIGINT", stop)
-  const finish = () => fiber.unsafeInterruptAsFork(fiber.id())
-  const idle = setInterval(() => server.closeIdleConnections(), 100)
-  const deadline = setTimeout(() => {
-    server.closeAllConnections()
-    finish()
-  }, GRACE_MS)
-  server.close(() => {
-    clearInterval(idle)
-    clearTimeout(deadline)
-    finish()
-  })
+// the embedded engine (the layer's finalizers) by interrupting the main fiber. A function declaration:
+// the program installs it, before `fiber` is assigned.
+function stopGracefullyOnSignals(server: Server) {
+  const stop = () => {
+    process.off("SIGTERM", stop)
+    process.off("SIGINT", stop)
+    const finish = () => fiber.unsafeInterruptAsFork(fiber.id())
+    const idle = setInterval(() => server.closeIdleConnections(), 100)
+    const deadline = setTimeout(() => {
+      server.closeAllConnections()
+      finish()
+    }, GRACE_MS)
+    server.close(() => {
+      clearInterval(idle)
+      clearTimeout(deadline)
+      finish()
+    })
+  }
+  process.on("SIGTERM", stop)
+  process.on("SIGINT", stop)
 }
-process.on("SIGTERM", stop)
-process.on("SIGINT", stop)

@@ -24,6 +24,7 @@ describe("configuration from the environment", () => {
         maxBodyBytes: 65536,
         metricsEnabled: false,
         cors: { origins: [], credentials: false },
+        server: { headersTimeoutSeconds: 10, requestTimeoutSeconds: 30, maxConnections: 1000 },
       })
       expect(Option.isNone(config.secretKey)).toBe(true)
     }),
@@ -57,6 +58,10 @@ describe("configuration from the environment", () => {
         [{ METRICS_ENABLED: "sometimes" }, "METRICS_ENABLED"],
         [{ CORS_ORIGINS: "app.example.com" }, "CORS_ORIGINS"],
         [{ CORS_ORIGINS: "*", CORS_ALLOW_CREDENTIALS: "true" }, "CORS_ORIGINS"],
+        [{ HEADERS_TIMEOUT_SECONDS: "0" }, "HEADERS_TIMEOUT_SECONDS"],
+        [{ REQUEST_TIMEOUT_SECONDS: "soon" }, "REQUEST_TIMEOUT_SECONDS"],
+        [{ HEADERS_TIMEOUT_SECONDS: "20", REQUEST_TIMEOUT_SECONDS: "10" }, "HEADERS_TIMEOUT_SECONDS"],
+        [{ MAX_CONNECTIONS: "0" }, "MAX_CONNECTIONS"],
       ]
       for (const [env, variable] of cases) {
         const message = yield* refusal(env)
@@ -78,6 +83,15 @@ describe("configuration from the environment", () => {
       expect(config.cors).toEqual({ origins: ["https://app.example.com", "http://localhost:5173"], credentials: true })
       expect(config.metricsEnabled).toBe(true)
       expect(Either.getOrThrow(yield* load({ CORS_ORIGINS: "*" })).cors).toEqual({ origins: ["*"], credentials: false })
+    }),
+  )
+
+  it.effect("reads the server's limits", () =>
+    Effect.gen(function* () {
+      const config = Either.getOrThrow(
+        yield* load({ HEADERS_TIMEOUT_SECONDS: "5", REQUEST_TIMEOUT_SECONDS: "5", MAX_CONNECTIONS: "64" }),
+      )
+      expect(config.server).toEqual({ headersTimeoutSeconds: 5, requestTimeoutSeconds: 5, maxConnections: 64 })
     }),
   )
 

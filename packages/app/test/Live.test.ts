@@ -96,7 +96,7 @@ describe("the composed app, in process", () => {
       const context = yield* Layer.build(sqlStore(EmbeddedEngine.layer({ dataDir: dir })))
       const readiness = yield* Effect.provide(ReadinessCheck, context)
       yield* readiness.check
-      yield* Effect.flatMap(Migrator, (migrator) => migrator.down()).pipe(Effect.provide(context))
+      yield* Effect.flatMap(Migrator.Migrator, (migrator) => migrator.down()).pipe(Effect.provide(context))
       expect(yield* Effect.either(readiness.check)).toEqual(
         Either.left(new NotReady({ reason: "database migrations are not current" })),
       )

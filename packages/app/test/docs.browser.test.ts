@@ -18,7 +18,7 @@ import {
 import { postJson } from "./support/http.js"
 import { freePort } from "./support/serverProcess.js"
 
-// Swagger UI 5 (the one @effect/platform inlines into /docs) drives the page: the selectors below are its markup.
+// Swagger UI 5 (the one @effect/platform bundles, served by /docs) drives the page: the selectors below are its markup.
 
 /** The repository's test-artifacts/ (git-ignored), where the screenshots go. */
 const artifacts = fileURLToPath(new URL("../../../test-artifacts/", import.meta.url))
@@ -53,6 +53,9 @@ const startApp = async (): Promise<RunningApp> => {
 const operation = (root: Page | Locator, method: "get" | "post", path: string): Locator =>
   root.locator(`.opblock.opblock-${method}:has(.opblock-summary-path[data-path="${path}"])`)
 
+/** What the page's content security policy refused, as recorded by the init script. */
+const cspViolations = (page: Page): Promise<unknown> => page.evaluate("window.cspViolations")
+
 const title = runBrowserTests ? "the API docs in Chromium" : `the API docs in Chromium (${browserSkipReason})`
 if (!runBrowserTests) console.info(`docs.browser.test.ts: ${browserSkipReason}`)
 
@@ -76,6 +79,9 @@ describe.runIf(runBrowserTests)(title, () => {
     browser = await openChromium()
     const page = await browser.context.newPage()
     page.setDefaultTimeout(15_000)
+    // Anything the page's content security policy blocks is recorded (the browser fixes nothing up).
+    await page.addInitScript(`window.cspViolations = [];
+      document.addEventListener("securitypolicyviolation", (e) => window.cspViolations.push(e.violatedDirective + " " + e.blockedURI));`)
     opened = { page, log: watchPage(page) }
   }, 60_000)
 
@@ -89,8 +95,11 @@ describe.runIf(runBrowserTests)(title, () => {
 
   it("renders the API's title and its auth operations", async () => {
     const { url, page } = docs()
-    await page.goto(`${url}/docs`)
+    const answer = await page.goto(`${url}/docs`)
     await page.locator(".opblock").first().waitFor()
+    const policy = answer?.headers()["content-security-policy"] ?? ""
+    expect(policy).toContain("frame-ancestors 'none'")
+    expect(policy).not.toContain("unsafe")
     await page.screenshot({ path: join(artifacts, "docs.png"), fullPage: true })
 
     expect(String(await page.evaluate("window.versions.swaggerUI.version"))).toMatch(/^5\./)
@@ -166,11 +175,12 @@ describe.runIf(runBrowserTests)(title, () => {
     expect(await me.locator(".curl-command").textContent()).toMatch(/Authorization: Bearer [\w-]+\.[\w-]+\.[\w-]+/)
   }, 60_000)
 
-  it("kept to this machine: no foreign requests, no failed requests, no console errors", () => {
+  it("kept to this machine and to its policy: no foreign or failed requests, no console errors, nothing refused", async () => {
     const { log } = docs()
     expect(log.requests.length).toBeGreaterThan(0)
     expect(log.requests.filter((url) => !isLocal(url))).toEqual([])
     expect(log.failedRequests).toEqual([])
     expect(log.consoleErrors).toEqual([])
+    expect(await cspViolations(docs().page)).toEqual([])
   })
 })

@@ -1,5 +1,5 @@
-import { type HttpApp, HttpServerRequest } from "@effect/platform"
-import { Effect, Option, Stream } from "effect"
+import { Headers, type HttpApp, HttpServerRequest } from "@effect/platform"
+import { Effect, Either, Option, Stream } from "effect"
 import { BadRequest, ContentTooLarge, problem, UnsupportedMediaType } from "../Problem.js"
 
 // Methods whose bodies the API reads; any other body is left to the server to discard.
@@ -13,7 +13,28 @@ export const tooLarge = (maxBytes: number) =>
   problem(ContentTooLarge, "content_too_large", `the request body must be at most ${maxBytes} bytes`)
 
 export const unsupportedMediaType = () =>
-  problem(UnsupportedMediaType, "unsupported_media_type", "send application/json or a urlencoded form")
+  problem(UnsupportedMediaType, "unsupported_media_type", "send application/json or a urlencoded form, in UTF-8")
+
+const unsupportedEncoding = () =>
+  problem(UnsupportedMediaType, "unsupported_content_encoding", "send the request body uncompressed")
+
+const utf8Charsets: ReadonlySet<string> = new Set(["utf-8", "utf8", "us-ascii"])
+
+/**
+ * The one media type the body will be read as, from the whole Content-Type (parameters checked),
+ * or a 415. No header means JSON, as the platform assumes.
+ */
+const mediaTypeOf = (contentType: string | undefined): Either.Either<string, UnsupportedMediaType> => {
+  if (contentType === undefined) return Either.right("application/json")
+  const [type = "", ...parameters] = contentType.split(";").map((part) => part.trim().toLowerCase())
+  const charset = parameters
+    .find((p) => p.startsWith("charset="))
+    ?.slice("charset=".length)
+    .replaceAll('"', "")
+  return supportedMediaTypes.has(type) && (charset === undefined || utf8Charsets.has(charset))
+    ? Either.right(type)
+    : Either.left(unsupportedMediaType())
+}
 
 /**
  * Reads at most `maxBytes`; `None` when the body is longer. The rest stays unread, not destroyed:
@@ -63,35 +84,37 @@ const jsonDepthExceeds = (text: string, limit: number): boolean => {
   return false
 }
 
-// The buffered body behind the original request's url, headers and address.
-const withBody = (request: HttpServerRequest.HttpServerRequest, body: Uint8Array<ArrayBuffer>) =>
+// The buffered body, read as `mediaType`, behind the original request's url, headers and address.
+const withBody = (request: HttpServerRequest.HttpServerRequest, mediaType: string, body: Uint8Array<ArrayBuffer>) =>
   HttpServerRequest.fromWeb(new Request("http://localhost/", { method: request.method, body })).modify({
     url: request.url,
-    headers: request.headers,
+    headers: Headers.set(request.headers, "content-type", mediaType),
     ...Option.match(request.remoteAddress, { onNone: () => ({}), onSome: (remoteAddress) => ({ remoteAddress }) }),
   })
 
 /**
  * Bounds what a request body may cost before the API parses it: a length over `maxBytes` is a 413
  * before any byte is read, a longer chunked body a 413 once the limit is crossed, a media type the
- * API does not speak a 415, JSON nested deeper than MAX_JSON_DEPTH a 400.
+ * API does not speak a 415 (even with an empty body), JSON nested deeper than MAX_JSON_DEPTH a 400.
+ * The platform then sees only the media type checked here: it picks its parser by a substring of
+ * the header (`form; x=multipart/form-data` would be read as multipart), and waits forever for an
+ * empty multipart body.
  */
 export const limitRequestBody =
   (maxBytes: number) =>
   <E, R>(app: HttpApp.Default<E, R>) =>
     Effect.gen(function* () {
       const request = yield* HttpServerRequest.HttpServerRequest
+      // The platform reads no body for other methods, so theirs are left to the server to discard.
+      if (!methodsWithBody.has(request.method)) return yield* app
       const length = request.headers["content-length"]
-      const hasBody = length === undefined ? request.headers["transfer-encoding"] !== undefined : length !== "0"
-      if (!methodsWithBody.has(request.method) || !hasBody) return yield* app
       if (length !== undefined && !/^\d+$/.test(length))
         return yield* Effect.fail(problem(BadRequest, "invalid_content_length", "content-length must be a number"))
       if (length !== undefined && Number(length) > maxBytes) return yield* Effect.fail(tooLarge(maxBytes))
-
-      const contentType = request.headers["content-type"]
-      const mediaType = contentType === undefined ? "application/json" : contentType.split(";")[0]?.trim().toLowerCase()
-      if (mediaType === undefined || !supportedMediaTypes.has(mediaType))
-        return yield* Effect.fail(unsupportedMediaType())
+      const mediaType = yield* mediaTypeOf(request.headers["content-type"])
+      const encoding = request.headers["content-encoding"]?.trim().toLowerCase()
+      if (encoding !== undefined && encoding !== "" && encoding !== "identity")
+        return yield* Effect.fail(unsupportedEncoding())
 
       const body = yield* readAtMost(request, maxBytes)
       if (Option.isNone(body)) return yield* Effect.fail(tooLarge(maxBytes))
@@ -99,5 +122,9 @@ export const limitRequestBody =
         return yield* Effect.fail(
           problem(BadRequest, "nesting_too_deep", `JSON may nest at most ${MAX_JSON_DEPTH} levels deep`),
         )
-      return yield* Effect.provideService(app, HttpServerRequest.HttpServerRequest, withBody(request, body.value))
+      return yield* Effect.provideService(
+        app,
+        HttpServerRequest.HttpServerRequest,
+        withBody(request, mediaType, body.value),
+      )
     })

@@ -46,7 +46,13 @@ export const logRequests =
       const status = Exit.isSuccess(exit) ? exit.value.status : 499
       const seconds = Number(end - start) / 1e9
       yield* record({ request, route: cell.route, status, seconds })
-      const log = status >= 500 ? Effect.logError("request") : Effect.logInfo("request")
+      // A 503 is the service saying "not now" (an outage it already warned about), not a fault of its own.
+      const log =
+        status === 503
+          ? Effect.logWarning("request")
+          : status >= 500
+            ? Effect.logError("request")
+            : Effect.logInfo("request")
       yield* log.pipe(
         Effect.annotateLogs({
           request_id: requestId,

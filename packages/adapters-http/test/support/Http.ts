@@ -16,6 +16,8 @@ export interface Send {
   readonly json?: unknown
   readonly form?: Record<string, string>
   readonly body?: BodyInit
+  /** Fails the request (and so the test) when no answer came in this time: a hang is a failure, not a wait. */
+  readonly timeoutMs?: number
 }
 
 const parse = (text: string): unknown => {
@@ -39,6 +41,7 @@ export const send = (path: string, options: Send = {}) =>
     if (options.form !== undefined) body = new URLSearchParams(options.form)
     const init: RequestInit & { duplex: "half" } = { method: options.method ?? "GET", headers, duplex: "half" }
     if (body !== undefined) init.body = body
+    if (options.timeoutMs !== undefined) init.signal = AbortSignal.timeout(options.timeoutMs)
     const response = yield* Effect.promise(() => fetch(`${baseUrl}${path}`, init))
     const text = yield* Effect.promise(() => response.text())
     return { status: response.status, headers: response.headers, text, body: parse(text) } satisfies Answer
@@ -70,6 +73,8 @@ export interface RawRequest {
   readonly headers: Record<string, string>
   /** Written before waiting for the answer; the request is never ended, so a server that waits for more hangs. */
   readonly partialBody?: string
+  /** Fails when no answer came in this time. */
+  readonly timeoutMs?: number
 }
 
 /**
@@ -88,6 +93,8 @@ export const sendRaw = (options: RawRequest) =>
         headers: options.headers,
       })
       request.on("error", (error) => resume(Effect.fail(error)))
+      if (options.timeoutMs !== undefined)
+        request.setTimeout(options.timeoutMs, () => request.destroy(new Error(`no answer in ${options.timeoutMs} ms`)))
       request.on("response", (response) => {
         const chunks: Array<Buffer> = []
         response.on("data", (chunk: Buffer) => chunks.push(chunk))

@@ -3,7 +3,7 @@ import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { JwtAccessTokens } from "@userkit/adapters-crypto"
 import { FastPasswordHasher, MemoryUserRepository } from "@userkit/adapters-memory"
-import { UseCases } from "@userkit/domain"
+import { UseCases, type UserRepository } from "@userkit/domain"
 import { Context, Duration, Effect, HashMap, Layer, Logger, Option, Redacted, Ref } from "effect"
 import { HttpApp, type HttpAppOptions, NotReady, ReadinessCheck } from "../../src/index.js"
 
@@ -34,17 +34,20 @@ export class TestApp extends Context.Tag("test/TestApp")<
   }
 >() {}
 
-const domain = UseCases.layer.pipe(
-  Layer.provideMerge(
-    Layer.mergeAll(MemoryUserRepository.layer, FastPasswordHasher.layer, JwtAccessTokens.layer(tokenOptions)),
-  ),
-)
+const domain = (users: Layer.Layer<UserRepository>) =>
+  UseCases.layer.pipe(
+    Layer.provideMerge(Layer.mergeAll(users, FastPasswordHasher.layer(), JwtAccessTokens.layer(tokenOptions))),
+  )
 
 /**
  * `HttpApp.layer` on port 0 over the memory store, bcrypt-free hashing and real JWTs. The store,
  * hasher and token services are exposed too, so a test can set up what the API cannot (an inactive user).
+ * `users` replaces the memory store (one that fails on cue, say).
  */
-export const testApp = (options: Partial<HttpAppOptions> = {}) =>
+export const testApp = (
+  options: Partial<HttpAppOptions> = {},
+  users: Layer.Layer<UserRepository> = MemoryUserRepository.layer,
+) =>
   Layer.unwrapEffect(
     Effect.gen(function* () {
       const notReady = yield* Ref.make(Option.none<string>())
@@ -68,7 +71,7 @@ export const testApp = (options: Partial<HttpAppOptions> = {}) =>
       return handle.pipe(
         Layer.provideMerge(HttpApp.layer({ cursorKey: testCursorKey, ...options })),
         Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0 })),
-        Layer.provideMerge(domain),
+        Layer.provideMerge(domain(users)),
         Layer.provide(readiness),
         Layer.provide(Logger.replace(Logger.defaultLogger, capture)),
       )

@@ -3,7 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { UserRepository } from "@userkit/domain"
 import { aQuery } from "@userkit/domain/testing"
 import { Effect, Layer, Option } from "effect"
-import { Migrator, makeMigrator, migrations, PgUserRepository } from "../../src/index.js"
+import { Migrator, migrations, PgUserRepository } from "../../src/index.js"
 import type { TestDatabase } from "../support/TestDatabase.js"
 
 const [, searchIndexes] = migrations
@@ -31,8 +31,8 @@ export const searchMigrationSuite = (name: string, database: TestDatabase) =>
     it.live("fills the search copies of existing users; down restores version 1 exactly; up again", () =>
       Effect.gen(function* () {
         const sql = yield* SqlClient.SqlClient
-        const migrator = yield* Migrator
-        yield* Effect.flatMap(makeMigrator(migrations.slice(0, 1)), (m) => m.up)
+        const migrator = yield* Migrator.Migrator
+        yield* Effect.flatMap(Migrator.make(migrations.slice(0, 1)), (m) => m.up)
         const atVersion1 = yield* usersSchema
         yield* sql`INSERT INTO users (id, email, username, full_name, password_hash, created_at, updated_at) VALUES
           (${crypto.randomUUID()}, 'Ada.Lovelace@Example.COM', 'Ada_L', 'Zoë Ångström', 'h', now(), now()),

@@ -60,7 +60,7 @@ export const postgresTestDatabase = (url: string): TestDatabase =>
 
 /** `database` with every migration applied, and the Migrator. */
 export const migrated = (database: TestDatabase) =>
-  Layer.effectDiscard(Effect.flatMap(Migrator, (migrator) => migrator.up)).pipe(
+  Layer.effectDiscard(Effect.flatMap(Migrator.Migrator, (migrator) => migrator.up)).pipe(
     Layer.provideMerge(Migrator.layer),
     Layer.provideMerge(database),
   )

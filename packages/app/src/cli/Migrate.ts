@@ -4,7 +4,6 @@ import {
   type Migration,
   type MigrationError,
   Migrator,
-  type MigratorService,
   postgresLayer,
 } from "@userkit/adapters-postgres"
 import { Console, DateTime, Effect, Layer, Option } from "effect"
@@ -28,11 +27,11 @@ const migratorLayer = (store: StoreChoice) => {
   }
 }
 
-const withMigrator = (use: (migrator: MigratorService) => Effect.Effect<void, MigrationError | CliFailure>) =>
+const withMigrator = (use: (migrator: Migrator.MigratorService) => Effect.Effect<void, MigrationError | CliFailure>) =>
   Effect.gen(function* () {
     const { store } = yield* loadConfig
     const layer = yield* migratorLayer(store)
-    yield* Effect.flatMap(Migrator, use).pipe(
+    yield* Effect.flatMap(Migrator.Migrator, use).pipe(
       Effect.provide(layer),
       Effect.mapError((error) => (error._tag === "CliFailure" ? error : databaseFailure(store)(error))),
     )

@@ -13,6 +13,7 @@ export const freshDatabase = async (adminUrl: string) => {
   const url = new URL(adminUrl)
   url.pathname = `/${name}`
   return {
+    name,
     url: url.toString(),
     drop: async () => {
       const client = new pg.Client({ connectionString: adminUrl })
@@ -20,5 +21,16 @@ export const freshDatabase = async (adminUrl: string) => {
       await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
       await client.end()
     },
+  }
+}
+
+/** One statement on the server of `adminUrl`, through a connection of its own (what the app's pool cannot see). */
+export const adminQuery = async (adminUrl: string, statement: string, parameters: ReadonlyArray<unknown> = []) => {
+  const client = new pg.Client({ connectionString: adminUrl })
+  await client.connect()
+  try {
+    return (await client.query(statement, [...parameters])).rows
+  } finally {
+    await client.end()
   }
 }

@@ -1,6 +1,7 @@
 /** A tiny JSON-over-fetch client for end-to-end tests: status, content type and parsed body. */
 export interface Answer {
   readonly status: number
+  readonly headers: Headers
   readonly contentType: string
   readonly text: string
   readonly json: Record<string, unknown>
@@ -12,7 +13,13 @@ const answer = async (response: Response): Promise<Answer> => {
   try {
     json = JSON.parse(text) as Record<string, unknown>
   } catch {}
-  return { status: response.status, contentType: response.headers.get("content-type") ?? "", text, json }
+  return {
+    status: response.status,
+    headers: response.headers,
+    contentType: response.headers.get("content-type") ?? "",
+    text,
+    json,
+  }
 }
 
 /** Any method, a JSON body when given, a bearer token when given. */

@@ -16,7 +16,7 @@ const randomToken = () => {
  * AccessTokens as opaque random strings remembered in a Ref, expiring by the Clock: what a
  * test needs from tokens, with nothing to configure. Each layer is its own issuer.
  */
-export const makeMemoryAccessTokens = (ttl: Duration.DurationInput = "30 minutes") =>
+export const make = (ttl: Duration.DurationInput = "30 minutes") =>
   Effect.gen(function* () {
     const grants = yield* Ref.make(new Map<string, Grant>())
     const ttlMillis = Duration.toMillis(ttl)
@@ -38,6 +38,5 @@ export const makeMemoryAccessTokens = (ttl: Duration.DurationInput = "30 minutes
     })
   })
 
-export const MemoryAccessTokens = {
-  layer: (ttl?: Duration.DurationInput) => Layer.effect(AccessTokens, makeMemoryAccessTokens(ttl)),
-}
+/** The domain's AccessTokens in memory, a new issuer on each build. */
+export const layer = (ttl?: Duration.DurationInput): Layer.Layer<AccessTokens> => Layer.effect(AccessTokens, make(ttl))

@@ -3,12 +3,15 @@ import * as bcrypt from "@node-rs/bcrypt"
 import { PasswordHash, PasswordHasher } from "@userkit/domain"
 import { Effect, Layer, Redacted } from "effect"
 
-export interface BcryptPasswordHasherOptions {
+export interface Options {
   /** bcrypt work factor, an integer in 4..31. Defaults to 12. */
   readonly cost?: number
 }
 
-export const DEFAULT_BCRYPT_COST = 12
+export const DEFAULT_COST = 12
+/** The work factors bcrypt accepts. */
+export const MIN_COST = 4
+export const MAX_COST = 31
 
 // Changing this key (or the normalization) makes every stored hash unverifiable: bump the version.
 const PREHASH_KEY = "userkit/bcrypt-sha256/v1"
@@ -26,12 +29,10 @@ const prehash = (password: Redacted.Redacted<string>): string =>
 const BCRYPT_HASH = /^\$2b\$(\d{2})\$[./A-Za-z0-9]{53}$/
 
 /** A PasswordHasher over @node-rs/bcrypt, whose async calls run on its thread pool, off the event loop. */
-export const makeBcryptPasswordHasher = (
-  options: BcryptPasswordHasherOptions = {},
-): Effect.Effect<PasswordHasher["Type"]> => {
-  const cost = options.cost ?? DEFAULT_BCRYPT_COST
-  if (!Number.isInteger(cost) || cost < 4 || cost > 31) {
-    return Effect.dieMessage(`bcrypt cost must be an integer from 4 to 31, got ${cost}`)
+export const make = (options: Options = {}): Effect.Effect<PasswordHasher["Type"]> => {
+  const cost = options.cost ?? DEFAULT_COST
+  if (!Number.isInteger(cost) || cost < MIN_COST || cost > MAX_COST) {
+    return Effect.dieMessage(`bcrypt cost must be an integer from ${MIN_COST} to ${MAX_COST}, got ${cost}`)
   }
   const costOf = (hash: string): number | undefined => {
     const stored = BCRYPT_HASH.exec(hash)?.[1]
@@ -81,9 +82,5 @@ export const makeBcryptPasswordHasher = (
   )
 }
 
-export const BcryptPasswordHasher = {
-  make: makeBcryptPasswordHasher,
-  /** The domain's PasswordHasher over bcrypt; dies at build for a cost outside 4..31. */
-  layer: (options: BcryptPasswordHasherOptions = {}): Layer.Layer<PasswordHasher> =>
-    Layer.effect(PasswordHasher, makeBcryptPasswordHasher(options)),
-} as const
+/** The domain's PasswordHasher over bcrypt; dies at build for a cost outside 4..31. */
+export const layer = (options: Options = {}): Layer.Layer<PasswordHasher> => Layer.effect(PasswordHasher, make(options))

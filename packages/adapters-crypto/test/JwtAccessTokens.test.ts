@@ -4,10 +4,10 @@ import { AccessTokens, InvalidToken, UserId } from "@userkit/domain"
 import { accessTokensContract } from "@userkit/domain/testing"
 import { Cause, Clock, Effect, Either, Exit, Redacted, TestClock } from "effect"
 import { decodeProtectedHeader, type JWTHeaderParameters, type JWTPayload, SignJWT } from "jose"
-import { JwtAccessTokens, type JwtAccessTokensOptions } from "../src/index.js"
+import { JwtAccessTokens } from "../src/index.js"
 
 const secret = "test-secret-of-at-least-32-bytes-for-hs256"
-const options: JwtAccessTokensOptions = {
+const options: JwtAccessTokens.Options = {
   secret: Redacted.make(secret),
   issuer: "userkit-test",
   audience: "userkit-api",

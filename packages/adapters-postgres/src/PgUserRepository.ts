@@ -6,7 +6,7 @@ import { keepingAnActiveSuperuser, targetRow } from "./SuperuserGuard.js"
 import { changesRow, decodeRows, insertRow, toConflict, USER_COLUMNS } from "./UserRow.js"
 import { searchUsers } from "./UserSearch.js"
 
-const make = Effect.gen(function* () {
+export const make: Effect.Effect<UserRepository["Type"], never, SqlClient.SqlClient> = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   const columns = sql.literal(USER_COLUMNS)
   const readRows = (what: string, rows: Effect.Effect<ReadonlyArray<unknown>, SqlError.SqlError>) =>
@@ -103,7 +103,4 @@ const make = Effect.gen(function* () {
 })
 
 /** The UserRepository port on PostgreSQL (a server or the embedded engine) via @effect/sql. */
-export const PgUserRepository: {
-  readonly make: Effect.Effect<UserRepository["Type"], never, SqlClient.SqlClient>
-  readonly layer: Layer.Layer<UserRepository, never, SqlClient.SqlClient>
-} = { make, layer: Layer.effect(UserRepository, make) }
+export const layer: Layer.Layer<UserRepository, never, SqlClient.SqlClient> = Layer.effect(UserRepository, make)

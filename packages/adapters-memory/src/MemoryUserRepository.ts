@@ -41,7 +41,7 @@ const byQuery = (query: UserQuery) => (a: User, b: User) => {
 }
 
 /** A UserRepository in a Ref: every check-and-write is one atomic `Ref.modify`. */
-export const makeMemoryUserRepository = Effect.gen(function* () {
+export const make = Effect.gen(function* () {
   const store = yield* Ref.make<Users>([])
 
   /** Applies `change` atomically: its answer and the new store, or the error and the store untouched. */
@@ -167,7 +167,5 @@ export const makeMemoryUserRepository = Effect.gen(function* () {
   })
 })
 
-export const MemoryUserRepository = {
-  /** A new, empty store each time the layer is built. */
-  layer: Layer.effect(UserRepository, makeMemoryUserRepository),
-}
+/** A new, empty store each time the layer is built. */
+export const layer: Layer.Layer<UserRepository> = Layer.effect(UserRepository, make)

@@ -3,7 +3,7 @@ import { AccessTokens, InvalidToken, UserId } from "@userkit/domain"
 import { Clock, Duration, Effect, Layer, Redacted, Schema } from "effect"
 import { jwtVerify, SignJWT } from "jose"
 
-export interface JwtAccessTokensOptions {
+export interface Options {
   /** HMAC key, at least 32 bytes of UTF-8 (RFC 7518 asks for a key as long as the hash). */
   readonly secret: Redacted.Redacted<string>
   readonly issuer: string
@@ -29,7 +29,7 @@ export const ACCESS_TOKEN_TYPE = "at+jwt"
 const decodeUserId = Schema.decodeUnknown(UserId)
 
 /** HS256 access tokens via jose. Time comes from Clock, so TestClock drives issue and expiry. */
-export const makeJwtAccessTokens = (options: JwtAccessTokensOptions): Effect.Effect<AccessTokens["Type"]> =>
+export const make = (options: Options): Effect.Effect<AccessTokens["Type"]> =>
   Effect.gen(function* () {
     const secret = Buffer.from(Redacted.value(options.secret), "utf8")
     if (secret.length < MIN_SECRET_BYTES) {
@@ -103,9 +103,5 @@ export const makeJwtAccessTokens = (options: JwtAccessTokensOptions): Effect.Eff
     return AccessTokens.of({ issue, verify })
   })
 
-export const JwtAccessTokens = {
-  make: makeJwtAccessTokens,
-  /** The domain's AccessTokens as HS256 JWTs; dies at build for a short secret or a ttl under 1s. */
-  layer: (options: JwtAccessTokensOptions): Layer.Layer<AccessTokens> =>
-    Layer.effect(AccessTokens, makeJwtAccessTokens(options)),
-} as const
+/** The domain's AccessTokens as HS256 JWTs; dies at build for a short secret or a ttl under 1s. */
+export const layer = (options: Options): Layer.Layer<AccessTokens> => Layer.effect(AccessTokens, make(options))

@@ -1,7 +1,7 @@
 import { PasswordHash, PasswordHasher } from "@userkit/domain"
 import { Effect, Layer, Redacted, Ref } from "effect"
 
-export interface FastPasswordHasherOptions {
+export interface Options {
   /**
    * A label standing for a work factor: written into each hash and mixed into its digest, as
    * bcrypt does with its cost, so tests can change it and watch old hashes get upgraded. A
@@ -29,7 +29,7 @@ const parse = (hash: string) => {
  * A fast, deterministic PasswordHasher for tests: salted SHA-256, the salt a counter, so a fresh
  * layer hashes the same inputs to the same outputs. Never for production: SHA-256 is not slow.
  */
-export const makeFastPasswordHasher = (options: FastPasswordHasherOptions = {}) =>
+export const make = (options: Options = {}) =>
   Effect.gen(function* () {
     const cost = options.cost ?? 1
     if (!Number.isSafeInteger(cost) || cost < 0) {
@@ -53,9 +53,5 @@ export const makeFastPasswordHasher = (options: FastPasswordHasherOptions = {}) 
     })
   })
 
-export const FastPasswordHasher = {
-  make: makeFastPasswordHasher,
-  layer: Layer.effect(PasswordHasher, makeFastPasswordHasher()),
-  /** The fast hasher at another cost label, say to play a cost change in a test. */
-  layerWith: (options: FastPasswordHasherOptions) => Layer.effect(PasswordHasher, makeFastPasswordHasher(options)),
-} as const
+/** The fast hasher; another cost label plays a cost change in a test. */
+export const layer = (options: Options = {}): Layer.Layer<PasswordHasher> => Layer.effect(PasswordHasher, make(options))
