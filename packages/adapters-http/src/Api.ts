@@ -1,10 +1,10 @@
 import { HttpApi, OpenApi } from "@effect/platform"
-import { AdminApi } from "./AdminApi.js"
-import { AuthApi } from "./AuthApi.js"
-import { withOAuth2PasswordFlow, withoutDecodeError } from "./OpenApiDocument.js"
-import { OpsApi } from "./OpsApi.js"
-import { InternalServerError } from "./Problem.js"
-import { UsersApi } from "./UsersApi.js"
+import { AdminApi } from "./admin/Api.js"
+import { AuthApi } from "./auth/Api.js"
+import { withOAuth2PasswordFlow, withoutDecodeError } from "./openapi/DocumentTransforms.js"
+import { OpsApi } from "./ops/Api.js"
+import { InternalServerError } from "./problems/Problem.js"
+import { UsersApi } from "./users/Api.js"
 
 /** The whole HTTP contract, declared once: handlers, the OpenAPI document and clients derive from it. */
 export class Api extends HttpApi.make("userkit")

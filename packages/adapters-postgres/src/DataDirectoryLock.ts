@@ -1,7 +1,6 @@
 import * as Fs from "node:fs/promises"
 import * as Path from "node:path"
-import { SqlError } from "@effect/sql"
-import { Effect, type Scope } from "effect"
+import { Effect, Schema, type Scope } from "effect"
 
 // PGlite opens a data directory that another PGlite already has open without a word, and the two
 // then diverge and corrupt it (say, `userkit migrate` run beside a running server). So the
@@ -40,16 +39,23 @@ const acquire = async (dataDir: string): Promise<string> => {
   return file
 }
 
+/** The embedded engine's data directory cannot be had: in use by another process, or not writable. */
+export class DataDirectoryUnavailable extends Schema.TaggedError<DataDirectoryUnavailable>()(
+  "DataDirectoryUnavailable",
+  { reason: Schema.String },
+) {
+  override get message() {
+    return `EmbeddedEngine: cannot take the data directory: ${this.reason}`
+  }
+}
+
 /** Holds `dataDir` (created if missing) for this process until the scope closes. */
-export const lockDataDirectory = (dataDir: string): Effect.Effect<void, SqlError.SqlError, Scope.Scope> =>
+export const lockDataDirectory = (dataDir: string): Effect.Effect<void, DataDirectoryUnavailable, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.tryPromise({
       try: () => acquire(dataDir),
       catch: (cause) =>
-        new SqlError.SqlError({
-          cause,
-          message: `EmbeddedEngine: cannot take the data directory: ${cause instanceof Error ? cause.message : String(cause)}`,
-        }),
+        new DataDirectoryUnavailable({ reason: cause instanceof Error ? cause.message : String(cause) }),
     }),
     (file) => Effect.promise(() => Fs.rm(file, { force: true })),
   )

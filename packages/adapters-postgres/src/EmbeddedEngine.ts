@@ -6,7 +6,7 @@ import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm"
 import { createPgConfig } from "@electric-sql/pglite/node-postgres"
 import { Effect, Layer } from "effect"
 import { type PoolStats, pooledClient } from "./ConnectionPool.js"
-import { lockDataDirectory } from "./DataDirectoryLock.js"
+import { type DataDirectoryUnavailable, lockDataDirectory } from "./DataDirectoryLock.js"
 
 export interface Options {
   /** Where PGlite keeps its files (created if missing). In memory, nothing persisting, when absent. */
@@ -44,7 +44,7 @@ const openDatabase = (dataDir: string | undefined) =>
  */
 export const layer = (
   options: Options = {},
-): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient | PoolStats, SqlError.SqlError> =>
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient | PoolStats, SqlError.SqlError | DataDirectoryUnavailable> =>
   Layer.unwrapScoped(
     Effect.gen(function* () {
       if (options.dataDir !== undefined) yield* lockDataDirectory(options.dataDir)

@@ -1,14 +1,14 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
-import { PoolStats, postgresLayer } from "../src/index.js"
+import { PoolStats, PostgresClient } from "../src/index.js"
 import { hasTestDatabase, testDatabaseUrl } from "./support/TestDatabase.js"
 
 describe("the connection pool", () => {
   it.live("refuses to start on a server that does not answer, saying so without the URL", () =>
     Effect.gen(function* () {
       const exit = yield* Effect.exit(
-        Effect.provide(Effect.void, postgresLayer({ url: "postgres://u:hunter2@127.0.0.1:1/x" })),
+        Effect.provide(Effect.void, PostgresClient.layer({ url: "postgres://u:hunter2@127.0.0.1:1/x" })),
       )
       expect(Exit.isFailure(exit)).toBe(true)
       expect(String(exit)).toContain("PgClient: Failed to connect")
@@ -30,6 +30,6 @@ describe("the connection pool", () => {
       yield* during.await
       expect(loaded).toMatchObject({ max: 2, open: 2, idle: 0, waiting: 2 })
       expect((yield* stats.read).waiting).toBe(0)
-    }).pipe(Effect.provide(postgresLayer({ url: testDatabaseUrl, maxConnections: 2 }))),
+    }).pipe(Effect.provide(PostgresClient.layer({ url: testDatabaseUrl, maxConnections: 2 }))),
   )
 })

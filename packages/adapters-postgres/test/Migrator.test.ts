@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
-import { checkReadiness, type Migration, MigrationError, Migrator, migrations, postgresLayer } from "../src/index.js"
+import { checkReadiness, type Migration, MigrationError, Migrator, migrations, PostgresClient } from "../src/index.js"
 import { searchMigrationSuite } from "./suites/SearchMigrationSuite.js"
 import {
   embeddedTestDatabase,
@@ -148,7 +148,7 @@ describe.runIf(hasTestDatabase)("on a PostgreSQL server (TEST_DATABASE_URL)", ()
       const clients = yield* Effect.all(
         Array.from({ length: 5 }, () =>
           Effect.map(
-            Layer.build(postgresLayer({ url: schemaUrl, maxConnections: 1 })),
+            Layer.build(PostgresClient.layer({ url: schemaUrl, maxConnections: 1 })),
             Context.get(SqlClient.SqlClient),
           ),
         ),

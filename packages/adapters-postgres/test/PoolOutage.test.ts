@@ -2,7 +2,7 @@ import { connect, createServer, type Socket } from "node:net"
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Layer, Option } from "effect"
-import { checkReadiness, Migrator, postgresLayer } from "../src/index.js"
+import { checkReadiness, Migrator, PostgresClient } from "../src/index.js"
 import { hasTestDatabase, testDatabaseUrl } from "./support/TestDatabase.js"
 
 interface StallingProxy {
@@ -79,7 +79,7 @@ describe("the connection pool when the server stops answering", () => {
       Effect.gen(function* () {
         const proxy = yield* stallingProxy
         const context = yield* Layer.build(
-          Layer.provideMerge(Migrator.layer, postgresLayer({ url: proxy.url, maxConnections: 2 })),
+          Layer.provideMerge(Migrator.layer, PostgresClient.layer({ url: proxy.url, maxConnections: 2 })),
         )
         // Whatever the test found, the silent connections are cut before the pool ends: it would wait for them.
         yield* Effect.addFinalizer(() => Effect.sync(proxy.resume))

@@ -1,6 +1,6 @@
 import { join } from "node:path"
 import { BcryptPasswordHasher } from "@userkit/adapters-crypto"
-import { DEFAULT_MAX_BODY_BYTES } from "@userkit/adapters-http"
+import { HttpApp } from "@userkit/adapters-http"
 import { Config, ConfigError, Either, LogLevel, Option, type Redacted } from "effect"
 
 /** Where users live: chosen by USERKIT_STORE, else by whether DATABASE_URL is set. */
@@ -50,18 +50,10 @@ const corsOf = (list: string, credentials: boolean) => {
     .split(",")
     .map((origin) => origin.trim())
     .filter((origin) => origin.length > 0)
-  if (!origins.every((o) => o === "*" || /^https?:\/\/[^/\s]+$/.test(o)))
-    return Either.left(
-      ConfigError.InvalidData(
-        ["CORS_ORIGINS"],
-        "must be a comma-separated list of origins such as https://app.example.com, or *",
-      ),
-    )
-  if (credentials && origins.includes("*"))
-    return Either.left(
-      ConfigError.InvalidData(["CORS_ORIGINS"], "may not be * when CORS_ALLOW_CREDENTIALS is true: list the origins"),
-    )
-  return Either.right({ origins, credentials })
+  // The HTTP adapter's own check, the one it applies when the layer is built.
+  return Either.mapLeft(HttpApp.validateCors({ origins, credentials }), (wrong) =>
+    ConfigError.InvalidData(["CORS_ORIGINS"], wrong),
+  )
 }
 
 const serverLimitsOf = (limits: ServerLimits) =>
@@ -95,7 +87,7 @@ export const AppConfig: Config.Config<AppConfig> = Config.all({
     BcryptPasswordHasher.DEFAULT_COST,
   ),
   logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
-  maxBodyBytes: integerIn("MAX_BODY_BYTES", 1024, 16 * 1024 * 1024, DEFAULT_MAX_BODY_BYTES),
+  maxBodyBytes: integerIn("MAX_BODY_BYTES", 1024, 16 * 1024 * 1024, HttpApp.DEFAULT_MAX_BODY_BYTES),
   metricsEnabled: Config.boolean("METRICS_ENABLED").pipe(Config.withDefault(false)),
   cors: Config.all({
     origins: Config.string("CORS_ORIGINS").pipe(Config.withDefault("")),

@@ -2,7 +2,7 @@ import type { Server } from "node:http"
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { BcryptPasswordHasher, JwtAccessTokens } from "@userkit/adapters-crypto"
-import { HttpApp, type MetricsGauge } from "@userkit/adapters-http"
+import { HttpApp } from "@userkit/adapters-http"
 import { PoolStats } from "@userkit/adapters-postgres"
 import { UseCases } from "@userkit/domain"
 import { Duration, Effect, Layer, Option, type Redacted } from "effect"
@@ -40,7 +40,7 @@ export const domainLayer = (config: AppConfig, secretKey: Redacted.Redacted<stri
 /** The pool's use as Prometheus gauges, when the store has a pool. */
 const poolGauges = Effect.map(Effect.serviceOption(PoolStats), (stats) =>
   Option.match(stats, {
-    onNone: (): ReadonlyArray<MetricsGauge> => [],
+    onNone: (): ReadonlyArray<HttpApp.MetricsGauge> => [],
     onSome: ({ read }) =>
       (["open", "idle", "waiting", "max"] as const).map((field) => ({
         name: `userkit_db_pool_connections_${field}`,

@@ -1,6 +1,6 @@
-import type { SqlClient, SqlError } from "@effect/sql"
+import type { SqlClient } from "@effect/sql"
 import type { PgClient } from "@effect/sql-pg"
-import { NotReady, ReadinessCheck } from "@userkit/adapters-http"
+import { ReadinessCheck } from "@userkit/adapters-http"
 import { MemoryUserRepository } from "@userkit/adapters-memory"
 import {
   checkReadiness,
@@ -8,21 +8,21 @@ import {
   Migrator,
   PgUserRepository,
   type PoolStats,
-  postgresLayer,
+  PostgresClient,
 } from "@userkit/adapters-postgres"
 import { Effect, Layer } from "effect"
 import type { StoreChoice } from "./Config.js"
 
 const readinessOfDatabase = Layer.effect(
-  ReadinessCheck,
+  ReadinessCheck.ReadinessCheck,
   Effect.map(Effect.context<SqlClient.SqlClient | Migrator.Migrator>(), (context) =>
-    ReadinessCheck.of({
+    ReadinessCheck.ReadinessCheck.of({
       check: checkReadiness().pipe(
         Effect.provide(context),
         Effect.flatMap((readiness) =>
           readiness.ready
             ? Effect.void
-            : new NotReady({
+            : new ReadinessCheck.NotReady({
                 reason: readiness.database ? "database migrations are not current" : "database unreachable",
               }),
         ),
@@ -40,7 +40,7 @@ const migrateAtStart = Layer.effectDiscard(
 )
 
 /** A SQL-backed store: repository and readiness over `client`, migrated while it builds. */
-export const sqlStore = (client: Layer.Layer<PgClient.PgClient | SqlClient.SqlClient | PoolStats, SqlError.SqlError>) =>
+export const sqlStore = <E>(client: Layer.Layer<PgClient.PgClient | SqlClient.SqlClient | PoolStats, E>) =>
   Layer.mergeAll(PgUserRepository.layer, readinessOfDatabase).pipe(
     Layer.provideMerge(migrateAtStart),
     Layer.provideMerge(Migrator.layer),
@@ -54,7 +54,7 @@ export const storeLayer = (store: StoreChoice) => {
     case "memory":
       return Layer.merge(MemoryUserRepository.layer, ReadinessCheck.alwaysReady)
     case "postgres":
-      return sqlStore(postgresLayer({ url: store.url }))
+      return sqlStore(PostgresClient.layer({ url: store.url }))
     case "embedded":
       return sqlStore(EmbeddedEngine.layer({ dataDir: store.dataDir }))
   }

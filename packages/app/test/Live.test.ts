@@ -1,6 +1,6 @@
 import { createServer } from "node:http"
 import { describe, expect, it } from "@effect/vitest"
-import { NotReady, ReadinessCheck } from "@userkit/adapters-http"
+import { ReadinessCheck } from "@userkit/adapters-http"
 import { EmbeddedEngine, Migrator } from "@userkit/adapters-postgres"
 import { ConfigProvider, Effect, Either, Layer, Redacted } from "effect"
 import { AppConfig } from "../src/Config.js"
@@ -94,11 +94,11 @@ describe("the composed app, in process", () => {
     Effect.gen(function* () {
       const dir = yield* tempDir
       const context = yield* Layer.build(sqlStore(EmbeddedEngine.layer({ dataDir: dir })))
-      const readiness = yield* Effect.provide(ReadinessCheck, context)
+      const readiness = yield* Effect.provide(ReadinessCheck.ReadinessCheck, context)
       yield* readiness.check
       yield* Effect.flatMap(Migrator.Migrator, (migrator) => migrator.down()).pipe(Effect.provide(context))
       expect(yield* Effect.either(readiness.check)).toEqual(
-        Either.left(new NotReady({ reason: "database migrations are not current" })),
+        Either.left(new ReadinessCheck.NotReady({ reason: "database migrations are not current" })),
       )
     }),
   )

@@ -1,7 +1,6 @@
-import { expect } from "@effect/vitest"
-import { Administration, NewSuperuser, UserId, UserRepository } from "@userkit/domain"
-import { Effect, Option, Schema } from "effect"
-import { send } from "./Http.js"
+import { Administration, NewSuperuser, Registration, UserId, UserRepository } from "@userkit/domain"
+import { Effect, Option, Redacted, Schema } from "effect"
+import { client } from "./Client.js"
 
 let counter = 0
 
@@ -12,24 +11,23 @@ export const aRegistration = () => {
   return { email: `user-${tag}@example.com`, username: `user_${tag}`, password: "correct horse battery" }
 }
 
-const Registered = Schema.Struct({ id: Schema.String })
-const Token = Schema.Struct({ access_token: Schema.String })
-
 export type TestRegistration = ReturnType<typeof aRegistration> & { readonly full_name?: string }
 
+/** A registration as the typed client takes it. */
+export const registrationOf = Schema.decodeUnknownSync(Registration)
+
+/** A registered user, through the typed client. */
 export const register = (registration: TestRegistration = aRegistration()) =>
   Effect.gen(function* () {
-    const answer = yield* send("/api/v1/auth/register", { method: "POST", json: registration })
-    expect(answer.status).toBe(201)
-    return { ...registration, id: Schema.decodeUnknownSync(Registered)(answer.body).id }
+    const user = yield* (yield* client()).auth.register({ payload: registrationOf(registration) })
+    return { ...registration, id: user.id }
   })
 
-/** A fresh access token, through the login form. */
+/** A fresh access token, through the typed client. */
 export const logIn = (username: string, password: string) =>
   Effect.gen(function* () {
-    const answer = yield* send("/api/v1/auth/login", { method: "POST", form: { username, password } })
-    expect(answer.status).toBe(200)
-    return Schema.decodeUnknownSync(Token)(answer.body).access_token
+    const session = yield* (yield* client()).auth.login({ payload: { username, password: Redacted.make(password) } })
+    return Redacted.value(session.access_token)
   })
 
 /** A registered user and a fresh access token for them. */

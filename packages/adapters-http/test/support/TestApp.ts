@@ -5,7 +5,7 @@ import { JwtAccessTokens } from "@userkit/adapters-crypto"
 import { FastPasswordHasher, MemoryUserRepository } from "@userkit/adapters-memory"
 import { UseCases, type UserRepository } from "@userkit/domain"
 import { Context, Duration, Effect, HashMap, Layer, Logger, Option, Redacted, Ref } from "effect"
-import { HttpApp, type HttpAppOptions, NotReady, ReadinessCheck } from "../../src/index.js"
+import { HttpApp, ReadinessCheck } from "../../src/index.js"
 
 export const tokenOptions = {
   secret: Redacted.make("a test secret of at least thirty-two bytes"),
@@ -45,7 +45,7 @@ const domain = (users: Layer.Layer<UserRepository>) =>
  * `users` replaces the memory store (one that fails on cue, say).
  */
 export const testApp = (
-  options: Partial<HttpAppOptions> = {},
+  options: Partial<HttpApp.Options> = {},
   users: Layer.Layer<UserRepository> = MemoryUserRepository.layer,
 ) =>
   Layer.unwrapEffect(
@@ -55,10 +55,10 @@ export const testApp = (
       const capture = Logger.make(({ logLevel, message, annotations }) => {
         logs.push({ level: logLevel.label, message, annotations: Object.fromEntries(HashMap.toEntries(annotations)) })
       })
-      const readiness = Layer.succeed(ReadinessCheck, {
+      const readiness = Layer.succeed(ReadinessCheck.ReadinessCheck, {
         check: Effect.flatMap(
           Ref.get(notReady),
-          Option.match({ onNone: () => Effect.void, onSome: (reason) => new NotReady({ reason }) }),
+          Option.match({ onNone: () => Effect.void, onSome: (reason) => new ReadinessCheck.NotReady({ reason }) }),
         ),
       })
       const handle = Layer.effect(

@@ -2,14 +2,23 @@ import { SqlClient, type SqlError } from "@effect/sql"
 import type { PgClient } from "@effect/sql-pg"
 import { afterAll, beforeAll } from "@effect/vitest"
 import { Context, Effect, Layer, ManagedRuntime, type Scope } from "effect"
-import { EmbeddedEngine, Migrator, PgUserRepository, postgresLayer } from "../../src/index.js"
+import {
+  type DataDirectoryUnavailable,
+  EmbeddedEngine,
+  Migrator,
+  PgUserRepository,
+  PostgresClient,
+} from "../../src/index.js"
 
 /** A real PostgreSQL server for the tests that need one; CI always sets it. */
 export const testDatabaseUrl = process.env.TEST_DATABASE_URL ?? ""
 export const hasTestDatabase = testDatabaseUrl !== ""
 
 /** A database connection whose every build starts from an empty database. */
-export type TestDatabase = Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, SqlError.SqlError>
+export type TestDatabase = Layer.Layer<
+  PgClient.PgClient | SqlClient.SqlClient,
+  SqlError.SqlError | DataDirectoryUnavailable
+>
 
 /**
  * One in-memory embedded engine for the whole test file (starting PGlite costs seconds), wiped
@@ -35,7 +44,7 @@ const TRGM_LOCK_KEY = 7_535_170_002
 /** A schema of its own on the test server, dropped with the scope; returns a URL that selects it. */
 export const freshSchema = (url: string): Effect.Effect<string, SqlError.SqlError, Scope.Scope> =>
   Effect.gen(function* () {
-    const admin = Context.get(yield* Layer.build(postgresLayer({ url, maxConnections: 1 })), SqlClient.SqlClient)
+    const admin = Context.get(yield* Layer.build(PostgresClient.layer({ url, maxConnections: 1 })), SqlClient.SqlClient)
     // As a DBA would: pg_trgm in a schema no test drops, else migration 2 installs it in the first
     // test schema, whose DROP ... CASCADE would take every other schema's trigram indexes along.
     yield* admin.withTransaction(
@@ -56,7 +65,9 @@ export const freshSchema = (url: string): Effect.Effect<string, SqlError.SqlErro
 
 /** The test server, in a fresh schema for each build. */
 export const postgresTestDatabase = (url: string): TestDatabase =>
-  Layer.unwrapScoped(Effect.map(freshSchema(url), (schemaUrl) => postgresLayer({ url: schemaUrl, maxConnections: 8 })))
+  Layer.unwrapScoped(
+    Effect.map(freshSchema(url), (schemaUrl) => PostgresClient.layer({ url: schemaUrl, maxConnections: 8 })),
+  )
 
 /** `database` with every migration applied, and the Migrator. */
 export const migrated = (database: TestDatabase) =>

@@ -1,5 +1,5 @@
 import type { SqlError } from "@effect/sql"
-import type { MigrationError } from "@userkit/adapters-postgres"
+import type { DataDirectoryUnavailable, MigrationError } from "@userkit/adapters-postgres"
 import { Effect, Option, Redacted, Schema } from "effect"
 import { AppConfig, type AppConfig as AppConfigShape, describeConfigError, type StoreChoice } from "../Config.js"
 
@@ -47,7 +47,7 @@ const causeMessage = (cause: unknown): string | undefined =>
 /** The database could not be reached or refused the work: exit 1 with the driver's reason, no stack. */
 export const databaseFailure =
   (store: StoreChoice) =>
-  (error: SqlError.SqlError | MigrationError): CliFailure => {
+  (error: SqlError.SqlError | MigrationError | DataDirectoryUnavailable): CliFailure => {
     const detail = error._tag === "SqlError" ? causeMessage(error.cause) : undefined
     const reason =
       detail === undefined || detail.length === 0 || error.message.includes(detail)

@@ -56,6 +56,7 @@ export const createSuperuser = Command.make("create-superuser", { email, usernam
         UsernameTaken: () => conflict(`the username ${input.username} is already taken`),
         SqlError: (error) => Effect.fail(databaseFailure(config.store)(error)),
         MigrationError: (error) => Effect.fail(databaseFailure(config.store)(error)),
+        DataDirectoryUnavailable: (error) => Effect.fail(databaseFailure(config.store)(error)),
       }),
     )
     yield* Console.log(`created superuser ${user.username} <${user.email}> (id ${user.id})`)

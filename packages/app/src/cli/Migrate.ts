@@ -4,7 +4,7 @@ import {
   type Migration,
   type MigrationError,
   Migrator,
-  postgresLayer,
+  PostgresClient,
 } from "@userkit/adapters-postgres"
 import { Console, DateTime, Effect, Layer, Option } from "effect"
 import type { StoreChoice } from "../Config.js"
@@ -21,7 +21,7 @@ const migratorLayer = (store: StoreChoice) => {
         }),
       )
     case "postgres":
-      return Effect.succeed(Migrator.layer.pipe(Layer.provide(postgresLayer({ url: store.url }))))
+      return Effect.succeed(Migrator.layer.pipe(Layer.provide(PostgresClient.layer({ url: store.url }))))
     case "embedded":
       return Effect.succeed(Migrator.layer.pipe(Layer.provide(EmbeddedEngine.layer({ dataDir: store.dataDir }))))
   }

@@ -1,0 +1,87 @@
+import type * as Domain from "@userkit/domain"
+import { MAX_OFFSET } from "@userkit/domain"
+import { type Cause, Effect, Match } from "effect"
+import {
+  BadRequest,
+  Conflict,
+  Forbidden,
+  fieldProblem,
+  NotFound,
+  type Problem,
+  problem,
+  Unauthorized,
+} from "./Problem.js"
+
+// Instances of an exported class that is a tagged error; never for anything else the domain exports.
+type TaggedErrorOf<Export> = Export extends abstract new (
+  ...args: never
+) => infer Instance
+  ? Instance extends Cause.YieldableError & { readonly _tag: string }
+    ? Instance
+    : never
+  : never
+
+type Exports = typeof Domain
+
+/**
+ * Every tagged error the domain exports, derived: a new one is part of it, and so a compile error
+ * below until the table maps it. `StoreUnavailable` is no business failure: adapters raise it as a
+ * defect and the edge answers it (see ProblemResponses.ts).
+ */
+export type DomainError = Exclude<
+  { [K in keyof Exports]: TaggedErrorOf<Exports[K]> }[keyof Exports],
+  Domain.StoreUnavailable
+>
+
+/**
+ * The one answer to every authentication failure: whether the login, the password, the account's
+ * state or the token was wrong is not told apart, so none of them can be probed.
+ */
+export const unauthorized = (): Unauthorized => problem(Unauthorized, "unauthorized", "Could not validate credentials")
+
+/** Domain errors as problems: the only place a business failure gets an HTTP status. */
+const domainProblems = {
+  EmailAlreadyRegistered: () => problem(Conflict, "email_already_registered", "this email is already registered"),
+  UsernameTaken: () => problem(Conflict, "username_taken", "this username is already taken"),
+  LastActiveSuperuser: () =>
+    problem(
+      Conflict,
+      "last_active_superuser",
+      "this would leave no active superuser: make another account an active superuser first",
+    ),
+  InvalidCredentials: unauthorized,
+  InactiveUser: unauthorized,
+  InvalidToken: unauthorized,
+  WrongPassword: () => problem(BadRequest, "wrong_password", "the current password is not correct"),
+  UserNotFound: () => problem(NotFound, "user_not_found", "no such user"),
+  Forbidden: () => problem(Forbidden, "forbidden", "only a superuser may do this"),
+  HiddenField: (error: Domain.HiddenField) =>
+    fieldProblem(
+      "hidden_field",
+      error.use === "sort" ? "#/sort" : `#/${error.field}`,
+      `the directory does not show ${error.field}, so it cannot ${error.use} by it`,
+    ),
+  // The query schema names `page` or `skip` before this is reached; this answers other callers.
+  PageTooDeep: () =>
+    fieldProblem(
+      "page_too_deep",
+      "#/page",
+      `an offset reaches at most ${MAX_OFFSET} rows deep: to go deeper, pass the previous page's next_cursor as after`,
+    ),
+} satisfies { readonly [Tag in DomainError["_tag"]]: (error: Extract<DomainError, { readonly _tag: Tag }>) => Problem }
+
+/** The problem a domain error becomes, read off the table (distributes over a union of errors). */
+export type ProblemFor<E extends DomainError> = ReturnType<(typeof domainProblems)[E["_tag"]]>
+
+/** A domain error as its problem. */
+export function toProblem<E extends DomainError>(error: E): ProblemFor<E>
+// The table's entry for the error's tag is what `ProblemFor` reads; TypeScript cannot follow a
+// generic error to its entry, so the implementation's own signature is the table's union.
+export function toProblem(error: DomainError): Problem {
+  return Match.valueTags(error, domainProblems)
+}
+
+/** A use case's effect as a handler answers it: each domain error it can fail with becomes its problem. */
+export const asProblems = <A, E extends DomainError, R>(
+  useCase: Effect.Effect<A, E, R>,
+): Effect.Effect<A, ProblemFor<E>, R> => Effect.mapError(useCase, (error) => toProblem(error))

@@ -1,0 +1,28 @@
+import { HttpApiBuilder } from "@effect/platform"
+import { Directory, OwnAccount, type ProfileChanges } from "@userkit/domain"
+import { Effect, Layer } from "effect"
+import { Api } from "../Api.js"
+import { answerListing } from "../listing/Listing.js"
+import { asProblems } from "../problems/DomainProblems.js"
+import * as Authentication from "../security/Authentication.js"
+import { userIdOf } from "./UserIdPath.js"
+
+const { CurrentUser } = Authentication
+
+export const layer = HttpApiBuilder.group(Api, "users", (handlers) =>
+  Effect.gen(function* () {
+    const own = yield* OwnAccount
+    const directory = yield* Directory
+    const updateProfile = (changes: ProfileChanges) =>
+      asProblems(Effect.flatMap(CurrentUser, (me) => own.updateProfile(me, changes)))
+    return handlers
+      .handle("updateMe", ({ payload }) => updateProfile(payload))
+      .handle("replaceMe", ({ payload }) => updateProfile(payload))
+      .handle("changePassword", ({ payload }) =>
+        asProblems(Effect.flatMap(CurrentUser, (me) => own.changePassword(me, payload))),
+      )
+      .handle("deactivateMe", () => asProblems(Effect.flatMap(CurrentUser, (me) => own.deactivate(me))))
+      .handle("list", ({ urlParams }) => answerListing("directory", urlParams, directory.list))
+      .handle("get", ({ path }) => asProblems(Effect.flatMap(userIdOf(path.id), directory.get)))
+  }),
+).pipe(Layer.provide(Authentication.layer))
