@@ -7,26 +7,17 @@ import {
   EmailAlreadyRegistered,
   Forbidden,
   LastActiveSuperuser,
-  type ListingRequest,
   NewAccount,
   OwnAccount,
   UserNotFound,
   Username,
 } from "@userkit/domain"
+import { aListingRequest } from "@userkit/domain/testing"
 import { Effect, Either, Option, Schema } from "effect"
 import { aMember, aSuperuser, TestDomain } from "../support/domain.js"
 
 const changes = Schema.decodeUnknownSync(AccountChanges)
-const everyone: ListingRequest = {
-  search: Option.none(),
-  isActive: Option.none(),
-  isSuperuser: Option.none(),
-  sort: "created_at",
-  descending: false,
-  after: Option.none(),
-  offset: 0,
-  size: 20,
-}
+const everyone = aListingRequest()
 
 describe("administration", () => {
   it.effect("is refused to anyone but an active superuser, whatever they ask", () =>

@@ -2,7 +2,6 @@ import { describe, expect, it } from "@effect/vitest"
 import {
   Directory,
   HiddenField,
-  type ListingRequest,
   MAX_OFFSET,
   OwnAccount,
   PageTooDeep,
@@ -10,21 +9,11 @@ import {
   type SortPosition,
   UserNotFound,
 } from "@userkit/domain"
+import { aListingRequest } from "@userkit/domain/testing"
 import { Effect, Either, Option } from "effect"
 import { aMember, TestDomain } from "../support/domain.js"
 
-/** A directory request: the first 20 by creation, unless a test says otherwise. */
-const request = (overrides: Partial<ListingRequest> = {}): ListingRequest => ({
-  search: Option.none(),
-  isActive: Option.none(),
-  isSuperuser: Option.none(),
-  sort: "created_at",
-  descending: false,
-  after: Option.none(),
-  offset: 0,
-  size: 20,
-  ...overrides,
-})
+const request = aListingRequest
 
 describe("the directory", () => {
   it.effect("lists active accounts only, as public profiles without emails or flags", () =>

@@ -1,5 +1,5 @@
 export * from "./AccessTokensContract.js"
 export * from "./fixtures.js"
 export * from "./PasswordHasherContract.js"
-export { aQuery } from "./support.js"
+export { aListingRequest, aQuery } from "./support.js"
 export * from "./UserRepositoryContract.js"

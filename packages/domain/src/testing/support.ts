@@ -1,5 +1,6 @@
 import { it } from "@effect/vitest"
 import { Effect, type Layer, Option } from "effect"
+import type { ListingRequest } from "../users/Listing.js"
 import type { UserQuery } from "../users/UserQuery.js"
 import { UserRepository } from "../users/UserRepository.js"
 
@@ -21,6 +22,19 @@ export const aQuery = (overrides: Partial<UserQuery> = {}): UserQuery => ({
   offset: 0,
   limit: 100,
   countUpTo: 10_000,
+  ...overrides,
+})
+
+/** A listing request for the first 20 users by creation; override what a test is about. */
+export const aListingRequest = (overrides: Partial<ListingRequest> = {}): ListingRequest => ({
+  search: Option.none(),
+  isActive: Option.none(),
+  isSuperuser: Option.none(),
+  sort: "created_at",
+  descending: false,
+  after: Option.none(),
+  offset: 0,
+  size: 20,
   ...overrides,
 })
 

@@ -1,6 +1,6 @@
 import { Effect, Option, Schema } from "effect"
 import type { User } from "./User.js"
-import type { SearchField, SortField, SortPosition } from "./UserQuery.js"
+import type { SearchField, SortPosition, UserQuery } from "./UserQuery.js"
 import { sortKeyOf } from "./UserQuery.js"
 import type { UserRepository } from "./UserRepository.js"
 
@@ -10,15 +10,12 @@ export const COUNT_UP_TO = 1_000
 /** Skipping rows is a scan of its own too: an offset reaches this deep, a position (`after`) any depth. */
 export const MAX_OFFSET = 10_000
 
-/** What a listing asks for: a page of `size` users at `offset` past `after` (or the start), in one order. */
-export interface ListingRequest {
-  readonly search: Option.Option<string>
-  readonly isActive: Option.Option<boolean>
-  readonly isSuperuser: Option.Option<boolean>
-  readonly sort: SortField
-  readonly descending: boolean
-  readonly after: Option.Option<SortPosition>
-  readonly offset: number
+/**
+ * What a listing asks for: a page of `size` users at `offset` past `after` (or the start), in one
+ * order; the repository's query without what the listing decides (fields searched, the count).
+ */
+export interface ListingRequest
+  extends Pick<UserQuery, "search" | "isActive" | "isSuperuser" | "sort" | "descending" | "after" | "offset"> {
   readonly size: number
 }
 
