@@ -53,28 +53,27 @@ describe("BcryptPasswordHasher", () => {
     }),
   )
 
-  // Not a benchmark: a bound 10x looser than the effect. Unpadded, the old-cost hash verifies 64x
-  // faster than the configured cost; padded, within noise of it.
+  // Not a benchmark: bounds far looser than the effect. Unpadded, the old-cost hash verifies 64x
+  // faster than the configured cost; padded, within noise of it. The two are timed in turns, so a
+  // busy machine slows both alike.
   it.live("verifies a hash of a lower cost in the time of one at the configured cost", () =>
     Effect.gen(function* () {
-      const password = "correct horse battery staple"
-      const old = yield* hashWith(BcryptPasswordHasher.layer({ cost: 4 }), password)
-      const current = yield* hashWith(BcryptPasswordHasher.layer({ cost: 10 }), password)
+      const password = Redacted.make("correct horse battery staple")
+      const old = yield* hashWith(BcryptPasswordHasher.layer({ cost: 4 }), Redacted.value(password))
+      const current = yield* hashWith(BcryptPasswordHasher.layer({ cost: 10 }), Redacted.value(password))
       const hasher = yield* Effect.provide(PasswordHasher, BcryptPasswordHasher.layer({ cost: 10 }))
-      const median = (hash: PasswordHash) =>
+      const timed = (hash: PasswordHash) =>
         Effect.gen(function* () {
-          const times: Array<number> = []
-          for (let i = 0; i < 5; i++) {
-            const start = performance.now()
-            expect(yield* hasher.verify(Redacted.make(password), hash)).toBe(true)
-            times.push(performance.now() - start)
-          }
-          return times.sort((a, b) => a - b)[2] ?? 0
+          const start = performance.now()
+          expect(yield* hasher.verify(password, hash)).toBe(true)
+          return performance.now() - start
         })
-      yield* median(old) // makes the fillers once
-      const [oldTime, currentTime] = [yield* median(old), yield* median(current)]
-      expect(oldTime / currentTime).toBeGreaterThan(0.5)
-      expect(oldTime / currentTime).toBeLessThan(2)
+      yield* timed(old) // makes the fillers once
+      const ratios: Array<number> = []
+      for (let i = 0; i < 7; i++) ratios.push((yield* timed(old)) / (yield* timed(current)))
+      const median = ratios.sort((a, b) => a - b)[3] ?? 0
+      expect(median).toBeGreaterThan(0.3)
+      expect(median).toBeLessThan(3)
     }),
   )
 
