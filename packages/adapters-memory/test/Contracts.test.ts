@@ -1,8 +1,14 @@
-import { accessTokensContract, passwordHasherContract, userRepositoryContract } from "@userkit/domain/testing"
+import {
+  accessTokensContract,
+  passwordHasherContract,
+  rateLimiterContract,
+  userRepositoryContract,
+} from "@userkit/domain/testing"
 import { Effect } from "effect"
-import { FastPasswordHasher, MemoryAccessTokens, MemoryUserRepository } from "../src/index.js"
+import { FastPasswordHasher, MemoryAccessTokens, MemoryRateLimiter, MemoryUserRepository } from "../src/index.js"
 
 userRepositoryContract("memory", MemoryUserRepository.layer)
 passwordHasherContract("fast test hasher", FastPasswordHasher.layer(), FastPasswordHasher.layer({ cost: 2 }))
 // Opaque random tokens, all of one kind: there is no other kind to refuse.
 accessTokensContract("memory", MemoryAccessTokens.layer(), MemoryAccessTokens.layer(), () => Effect.succeed([]))
+rateLimiterContract("memory", MemoryRateLimiter.layer)

@@ -1,3 +1,4 @@
+import { HttpApp, HttpServerResponse } from "@effect/platform"
 import type * as Domain from "@userkit/domain"
 import { MAX_OFFSET } from "@userkit/domain"
 import { type Cause, Effect, Match } from "effect"
@@ -9,6 +10,7 @@ import {
   NotFound,
   type Problem,
   problem,
+  TooManyRequests,
   Unauthorized,
 } from "./Problem.js"
 
@@ -62,6 +64,9 @@ const domainProblems = {
       `the directory does not show ${error.field}, so it cannot ${error.use} by it`,
     ),
   // The query schema names `page` or `skip` before this is reached; this answers other callers.
+  // The seconds go in `Retry-After` too (see asProblems).
+  RateLimited: (error: Domain.RateLimited) =>
+    problem(TooManyRequests, "rate_limited", `too many attempts: try again in ${error.retryAfterSeconds} seconds`),
   PageTooDeep: () =>
     fieldProblem(
       "page_too_deep",
@@ -81,7 +86,22 @@ export function toProblem(error: DomainError): Problem {
   return Match.valueTags(error, domainProblems)
 }
 
-/** A use case's effect as a handler answers it: each domain error it can fail with becomes its problem. */
+const isRateLimited = (error: DomainError): error is Domain.RateLimited => error._tag === "RateLimited"
+
+/** `Retry-After` on the answer, in whole seconds (RFC 9110 §10.2.3). */
+const retryAfter = (seconds: number) =>
+  HttpApp.appendPreResponseHandler((_request, response) =>
+    Effect.succeed(HttpServerResponse.setHeader(response, "retry-after", String(seconds))),
+  )
+
+/**
+ * A use case's effect as a handler answers it: each domain error it can fail with becomes its
+ * problem; a refusal for too many attempts also says, in `Retry-After`, when to try again.
+ */
 export const asProblems = <A, E extends DomainError, R>(
   useCase: Effect.Effect<A, E, R>,
-): Effect.Effect<A, ProblemFor<E>, R> => Effect.mapError(useCase, (error) => toProblem(error))
+): Effect.Effect<A, ProblemFor<E>, R> =>
+  useCase.pipe(
+    Effect.tapError((error) => (isRateLimited(error) ? retryAfter(error.retryAfterSeconds) : Effect.void)),
+    Effect.mapError((error) => toProblem(error)),
+  )

@@ -40,6 +40,7 @@ export class UnsupportedMediaType extends ProblemClass<UnsupportedMediaType>()(
   415,
   "Unsupported Media Type",
 ) {}
+export class TooManyRequests extends ProblemClass<TooManyRequests>()("TooManyRequests", 429, "Too Many Requests") {}
 export class InternalServerError extends ProblemClass<InternalServerError>()(
   "InternalServerError",
   500,
@@ -75,6 +76,7 @@ export type Problem =
   | ContentTooLarge
   | UnsupportedMediaType
   | UnprocessableContent
+  | TooManyRequests
   | InternalServerError
   | ServiceUnavailable
 
@@ -87,6 +89,7 @@ const problemClasses = [
   ContentTooLarge,
   UnsupportedMediaType,
   UnprocessableContent,
+  TooManyRequests,
   InternalServerError,
   ServiceUnavailable,
 ] as const

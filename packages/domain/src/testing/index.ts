@@ -1,5 +1,6 @@
 export * from "./AccessTokensContract.js"
 export * from "./fixtures.js"
 export * from "./PasswordHasherContract.js"
+export * from "./RateLimiterContract.js"
 export { aListingRequest, aQuery } from "./support.js"
 export * from "./UserRepositoryContract.js"

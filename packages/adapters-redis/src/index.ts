@@ -1,0 +1,2 @@
+export * as RedisClient from "./RedisClient.js"
+export * as RedisRateLimiter from "./RedisRateLimiter.js"

@@ -1,0 +1,3 @@
+export * from "./errors.js"
+export * from "./RateLimiter.js"
+export * from "./Rules.js"
