@@ -26,17 +26,10 @@ export const aQuery = (overrides: Partial<UserQuery> = {}): UserQuery => ({
 })
 
 /** A listing request for the first 20 users by creation; override what a test is about. */
-export const aListingRequest = (overrides: Partial<ListingRequest> = {}): ListingRequest => ({
-  search: Option.none(),
-  isActive: Option.none(),
-  isSuperuser: Option.none(),
-  sort: "created_at",
-  descending: false,
-  after: Option.none(),
-  offset: 0,
-  size: 20,
-  ...overrides,
-})
+export const aListingRequest = (overrides: Partial<ListingRequest> = {}): ListingRequest => {
+  const { searchIn: _searchIn, limit: _limit, countUpTo: _countUpTo, ...query } = aQuery()
+  return { ...query, size: 20, ...overrides }
+}
 
 /** The ids the store answers a query with, in order. */
 export const idsOf = (query: UserQuery) =>
