@@ -1,17 +1,35 @@
 import { createHmac } from "node:crypto"
+import { availableParallelism } from "node:os"
 import * as bcrypt from "@node-rs/bcrypt"
-import { PasswordHash, PasswordHasher } from "@userkit/domain"
+import { Overloaded, PasswordHash, PasswordHasher } from "@userkit/domain"
 import { Effect, Layer, Redacted } from "effect"
 
 export interface Options {
   /** bcrypt work factor, an integer in 4..31. Defaults to 12. */
   readonly cost?: number
+  /** How many hashes and verifications run at once, at least 1. Defaults to `defaultConcurrency()`. */
+  readonly concurrency?: number
+  /** How many more may wait for their turn, at least 0; beyond that they die with `Overloaded`. Defaults to 64. */
+  readonly queue?: number
 }
 
 export const DEFAULT_COST = 12
 /** The work factors bcrypt accepts. */
 export const MIN_COST = 4
 export const MAX_COST = 31
+
+export const DEFAULT_QUEUE = 64
+
+/**
+ * One per core, but fewer than the threads of libuv's pool (`UV_THREADPOOL_SIZE`, 4 unless set),
+ * where @node-rs/bcrypt runs: a thread stays free for what else runs there, WebCrypto's HMAC (the
+ * access tokens' signatures) and file and DNS work, so they never wait behind a hash.
+ */
+export const defaultConcurrency = (): number => {
+  const size = Number(process.env.UV_THREADPOOL_SIZE ?? 4)
+  const pool = Number.isInteger(size) && size > 0 ? size : 4
+  return Math.max(1, Math.min(availableParallelism(), pool - 1))
+}
 
 // Changing this key (or the normalization) makes every stored hash unverifiable: bump the version.
 const PREHASH_KEY = "userkit/bcrypt-sha256/v1"
@@ -28,12 +46,40 @@ const prehash = (password: Redacted.Redacted<string>): string =>
 // What @node-rs/bcrypt writes: version 2b, a two-digit cost, then 22 characters of salt and 31 of hash.
 const BCRYPT_HASH = /^\$2b\$(\d{2})\$[./A-Za-z0-9]{53}$/
 
-/** A PasswordHasher over @node-rs/bcrypt, whose async calls run on its thread pool, off the event loop. */
+/**
+ * A PasswordHasher over @node-rs/bcrypt, whose async calls run on libuv's thread pool, off the event
+ * loop; at most `concurrency` at once, `queue` more waiting, the rest refused (see `bounded`).
+ */
 export const make = (options: Options = {}): Effect.Effect<PasswordHasher["Type"]> => {
   const cost = options.cost ?? DEFAULT_COST
   if (!Number.isInteger(cost) || cost < MIN_COST || cost > MAX_COST) {
     return Effect.dieMessage(`bcrypt cost must be an integer from ${MIN_COST} to ${MAX_COST}, got ${cost}`)
   }
+  const concurrency = options.concurrency ?? defaultConcurrency()
+  const queue = options.queue ?? DEFAULT_QUEUE
+  if (!Number.isInteger(concurrency) || concurrency < 1 || !Number.isInteger(queue) || queue < 0) {
+    return Effect.dieMessage(
+      `bcrypt concurrency must be a whole number >= 1 and queue >= 0, got ${concurrency}, ${queue}`,
+    )
+  }
+  const turns = Effect.unsafeMakeSemaphore(concurrency)
+  // Running plus waiting. Counted and checked in one synchronous step, so no two callers take one place.
+  let admitted = 0
+  /**
+   * Runs `work` once one of `concurrency` turns is free; dies at once with `Overloaded` when `queue`
+   * others already wait. Interrupted while waiting, it leaves the queue; once running, it keeps its
+   * turn until bcrypt's thread is done, so the bound counts the threads really busy.
+   */
+  const bounded = <A>(work: Effect.Effect<A>): Effect.Effect<A> =>
+    Effect.uninterruptibleMask((restore) =>
+      Effect.suspend(() => {
+        if (admitted >= concurrency + queue) return Effect.die(new Overloaded({ resource: "password hashing" }))
+        admitted += 1
+        return restore(turns.withPermits(1)(Effect.uninterruptible(work))).pipe(
+          Effect.ensuring(Effect.sync(() => (admitted -= 1))),
+        )
+      }),
+    )
   const costOf = (hash: string): number | undefined => {
     const stored = BCRYPT_HASH.exec(hash)?.[1]
     return stored === undefined ? undefined : Number(stored)
@@ -64,15 +110,17 @@ export const make = (options: Options = {}): Effect.Effect<PasswordHasher["Type"
   return Effect.succeed(
     PasswordHasher.of({
       hash: Effect.fn("BcryptPasswordHasher.hash")(function* (password) {
-        const hash = yield* Effect.promise((signal) => bcrypt.hash(prehash(password), { cost, signal }))
+        const hash = yield* bounded(Effect.promise(() => bcrypt.hash(prehash(password), { cost })))
         return PasswordHash.make(hash)
       }),
       // A hash bcrypt cannot parse (another algorithm, a truncated column) is simply not a match.
       verify: (password, hash) => {
         const prehashed = prehash(password)
-        return Effect.tryPromise((signal) => bcrypt.verify(prehashed, hash, { signal })).pipe(
+        // The fillers are part of the one verification: they run in its turn.
+        return Effect.tryPromise(() => bcrypt.verify(prehashed, hash)).pipe(
           Effect.orElseSucceed(() => false),
           Effect.zipLeft(padded(prehashed, costOf(hash))),
+          bounded,
           Effect.withSpan("BcryptPasswordHasher.verify"),
         )
       },
@@ -82,5 +130,5 @@ export const make = (options: Options = {}): Effect.Effect<PasswordHasher["Type"
   )
 }
 
-/** The domain's PasswordHasher over bcrypt; dies at build for a cost outside 4..31. */
+/** The domain's PasswordHasher over bcrypt; dies at build for a cost outside 4..31 or a bound below 1. */
 export const layer = (options: Options = {}): Layer.Layer<PasswordHasher> => Layer.effect(PasswordHasher, make(options))

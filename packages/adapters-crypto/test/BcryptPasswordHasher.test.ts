@@ -1,10 +1,29 @@
 import { createHmac } from "node:crypto"
 import { describe, expect, it } from "@effect/vitest"
 import * as bcrypt from "@node-rs/bcrypt"
-import { PasswordHash, PasswordHasher } from "@userkit/domain"
+import { Overloaded, PasswordHash, PasswordHasher } from "@userkit/domain"
 import { passwordHasherContract } from "@userkit/domain/testing"
-import { Cause, Effect, Exit, type Layer, Redacted } from "effect"
+import { Cause, Duration, Effect, Exit, Fiber, type Layer, Option, Redacted } from "effect"
+import { vi } from "vitest"
 import { BcryptPasswordHasher } from "../src/index.js"
+
+// bcrypt as the hasher sees it, counting the calls in progress: how many threads it really keeps busy.
+const calls = vi.hoisted(() => ({ running: 0, most: 0 }))
+vi.mock("@node-rs/bcrypt", async (importOriginal) => {
+  const original = await importOriginal<typeof import("@node-rs/bcrypt")>()
+  const counted =
+    <Args extends Array<unknown>, A>(f: (...args: Args) => Promise<A>) =>
+    async (...args: Args): Promise<A> => {
+      calls.running += 1
+      calls.most = Math.max(calls.most, calls.running)
+      try {
+        return await f(...args)
+      } finally {
+        calls.running -= 1
+      }
+    }
+  return { ...original, hash: counted(original.hash), verify: counted(original.verify) }
+})
 
 passwordHasherContract("bcrypt", BcryptPasswordHasher.layer({ cost: 4 }), BcryptPasswordHasher.layer({ cost: 5 }))
 
@@ -81,6 +100,71 @@ describe("BcryptPasswordHasher", () => {
     Effect.gen(function* () {
       for (const cost of [3, 32, 10.5, Number.NaN]) {
         const exit = yield* Effect.exit(hashWith(BcryptPasswordHasher.layer({ cost }), "whatever password"))
+        expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
+      }
+    }),
+  )
+})
+
+describe("BcryptPasswordHasher under load", () => {
+  const password = Redacted.make("correct horse battery staple")
+  const hasherWith = (options: BcryptPasswordHasher.Options) =>
+    Effect.provide(PasswordHasher, BcryptPasswordHasher.layer(options))
+  const isOverloaded = (exit: Exit.Exit<unknown>) =>
+    Exit.isFailure(exit) && Option.exists(Cause.dieOption(exit.cause), (defect) => defect instanceof Overloaded)
+
+  it.live("refuses at once with Overloaded when the queue is full, finishes the queued, then takes work again", () =>
+    Effect.gen(function* () {
+      const hasher = yield* hasherWith({ cost: 12, concurrency: 1, queue: 2 })
+      const hash = yield* hasher.hash(password)
+      // One running, two waiting: the queue is full.
+      const admitted = yield* Effect.forEach([1, 2, 3], () => Effect.fork(hasher.verify(password, hash)))
+      yield* Effect.sleep(Duration.millis(20))
+      const [elapsed, refused] = yield* Effect.timed(Effect.exit(hasher.verify(password, hash)))
+      expect(isOverloaded(refused)).toBe(true)
+      // Refused before the first in line is done, not after waiting for a turn (one takes ~250 ms).
+      expect(Duration.toMillis(elapsed)).toBeLessThan(150)
+      for (const fiber of admitted) expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
+      expect(yield* Effect.forEach(admitted, Fiber.join)).toEqual([true, true, true])
+      expect(yield* hasher.verify(password, hash)).toBe(true)
+    }),
+  )
+
+  // The hasher is at cost 6 and the hash at 4: each verification also verifies fillers at 4 and 5,
+  // which must run in its turn, not after it has given it up.
+  it.live("runs at most `concurrency` bcrypt calls at once, padding fillers included", () =>
+    Effect.gen(function* () {
+      const old = yield* hashWith(BcryptPasswordHasher.layer({ cost: 4 }), Redacted.value(password))
+      const hasher = yield* hasherWith({ cost: 6, concurrency: 2, queue: 20 })
+      calls.most = 0
+      const verified = yield* Effect.forEach(
+        Array.from({ length: 12 }, (_, i) => i),
+        (i) => (i % 3 === 0 ? Effect.as(hasher.hash(password), true) : hasher.verify(password, old)),
+        { concurrency: "unbounded" },
+      )
+      expect(verified.every((ok) => ok)).toBe(true)
+      expect(calls.most).toBe(2)
+    }),
+  )
+
+  it.live("lets an operation interrupted while it waits leave the queue", () =>
+    Effect.gen(function* () {
+      const hasher = yield* hasherWith({ cost: 12, concurrency: 1, queue: 1 })
+      const hash = yield* hasher.hash(password)
+      const running = yield* Effect.fork(hasher.verify(password, hash))
+      const waiting = yield* Effect.fork(hasher.verify(password, hash))
+      yield* Effect.sleep(Duration.millis(20))
+      yield* Fiber.interrupt(waiting)
+      // Its place is free again: another one queues instead of being refused.
+      expect(yield* hasher.verify(password, hash)).toBe(true)
+      expect(yield* Fiber.join(running)).toBe(true)
+    }),
+  )
+
+  it.effect("refuses to build with a concurrency below 1 or a negative queue", () =>
+    Effect.gen(function* () {
+      for (const options of [{ concurrency: 0 }, { concurrency: 1.5 }, { queue: -1 }]) {
+        const exit = yield* Effect.exit(hasherWith({ cost: 4, ...options }))
         expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
       }
     }),

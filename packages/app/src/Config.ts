@@ -18,6 +18,9 @@ export interface AppConfig {
   readonly secretKey: Option.Option<Redacted.Redacted<string>>
   readonly accessTokenMinutes: number
   readonly bcryptCost: number
+  /** bcrypt hashes and verifications running at once, and how many more may wait (then 503). */
+  readonly bcryptConcurrency: number
+  readonly bcryptQueue: number
   readonly logLevel: LogLevel.LogLevel
   readonly maxBodyBytes: number
   readonly metricsEnabled: boolean
@@ -86,6 +89,8 @@ export const AppConfig: Config.Config<AppConfig> = Config.all({
     BcryptPasswordHasher.MAX_COST,
     BcryptPasswordHasher.DEFAULT_COST,
   ),
+  bcryptConcurrency: integerIn("BCRYPT_CONCURRENCY", 1, 1024, BcryptPasswordHasher.defaultConcurrency()),
+  bcryptQueue: integerIn("BCRYPT_QUEUE", 0, 1_000_000, BcryptPasswordHasher.DEFAULT_QUEUE),
   logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
   maxBodyBytes: integerIn("MAX_BODY_BYTES", 1024, 16 * 1024 * 1024, HttpApp.DEFAULT_MAX_BODY_BYTES),
   metricsEnabled: Config.boolean("METRICS_ENABLED").pipe(Config.withDefault(false)),

@@ -19,7 +19,14 @@ export const LISTING_CURSOR_KEY = "userkit/listing-cursor/v1"
 
 /** The accounts' store (by config) and bcrypt: what the use cases need besides tokens. */
 export const accountsLayer = (config: AppConfig) =>
-  Layer.mergeAll(storeLayer(config.store), BcryptPasswordHasher.layer({ cost: config.bcryptCost }))
+  Layer.mergeAll(
+    storeLayer(config.store),
+    BcryptPasswordHasher.layer({
+      cost: config.bcryptCost,
+      concurrency: config.bcryptConcurrency,
+      queue: config.bcryptQueue,
+    }),
+  )
 
 /** The domain wired to its adapters: store by config, bcrypt, HS256 tokens. */
 export const domainLayer = (config: AppConfig, secretKey: Redacted.Redacted<string>) =>

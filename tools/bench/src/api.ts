@@ -10,8 +10,13 @@ const post = async (url: string, body: unknown) => {
   return { status: response.status, text }
 }
 
-/** Registers a fresh user, logs in with JSON, checks GET /auth/me once; returns the access token. */
-export const signIn = async (baseUrl: string): Promise<string> => {
+export interface Credentials {
+  readonly username: string
+  readonly password: string
+}
+
+/** Registers a fresh user; returns what it logs in with. */
+export const register = async (baseUrl: string): Promise<Credentials> => {
   const suffix = randomBytes(4).toString("hex")
   const username = `bench_${suffix}`
   const password = `Bench-${randomBytes(12).toString("base64url")}-9a`
@@ -21,6 +26,12 @@ export const signIn = async (baseUrl: string): Promise<string> => {
     password,
   })
   if (registered.status !== 201) throw new Error(`register answered ${registered.status}: ${registered.text}`)
+  return { username, password }
+}
+
+/** Registers a fresh user, logs in with JSON, checks GET /auth/me once; returns the access token. */
+export const signIn = async (baseUrl: string): Promise<string> => {
+  const { username, password } = await register(baseUrl)
   const login = await post(`${baseUrl}/api/v1/auth/login`, { username, password })
   if (login.status !== 200) throw new Error(`login answered ${login.status}: ${login.text}`)
   const body: unknown = JSON.parse(login.text)

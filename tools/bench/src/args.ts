@@ -14,6 +14,15 @@ export interface BenchOptions {
   readonly logLevel: LogLevel
 }
 
+export interface LoginOptions {
+  readonly duration: number
+  readonly warmup: number
+  readonly connections: number
+  /** The server's BCRYPT_CONCURRENCY, when given; else its default. */
+  readonly bcryptConcurrency: number | undefined
+  readonly logLevel: LogLevel
+}
+
 export interface DirectoryOptions {
   readonly users: number
   readonly requests: number
@@ -30,6 +39,13 @@ export const optionsUsage = `options of me:
   --warmup N        warm-up run in seconds before it (default 10; after only 3 s throughput is still climbing)
   --connections N   concurrent connections (default 32)
   --profile         run the server with --cpu-prof and print where its CPU time goes
+${logLevelUsage}
+
+options of login:
+  --duration N      measured login storm in seconds (default 10)
+  --warmup N        warm-up storm in seconds before it (default 2)
+  --connections N   concurrent logins, 8 or more (default 8)
+  --bcrypt-concurrency N   the server's BCRYPT_CONCURRENCY (default: the server's own)
 ${logLevelUsage}
 
 options of directory:
@@ -83,6 +99,19 @@ export const parseOptions = (args: ReadonlyArray<string>): BenchOptions => {
     warmup: whole("warmup", values.text("warmup"), 10, 120),
     connections: whole("connections", values.text("connections"), 32, 1024),
     profile: values.flag("profile"),
+    logLevel: logLevelOf(values.text("log-level")),
+  }
+}
+
+export const parseLoginOptions = (args: ReadonlyArray<string>): LoginOptions => {
+  const values = parseStrict(args, ["duration", "warmup", "connections", "bcrypt-concurrency", "log-level"])
+  const bcryptConcurrency = values.text("bcrypt-concurrency")
+  return {
+    duration: whole("duration", values.text("duration"), 10, 600),
+    warmup: whole("warmup", values.text("warmup"), 2, 120),
+    connections: whole("connections", values.text("connections"), 8, 1024, 8),
+    bcryptConcurrency:
+      bcryptConcurrency === undefined ? undefined : whole("bcrypt-concurrency", bcryptConcurrency, 1, 1024),
     logLevel: logLevelOf(values.text("log-level")),
   }
 }

@@ -6,6 +6,9 @@ const autocannonBin = createRequire(import.meta.url).resolve("autocannon")
 
 export interface LoadOptions {
   readonly url: string
+  /** GET unless given; `body` is sent as it is (set its content-type in `headers`). */
+  readonly method?: "GET" | "POST"
+  readonly body?: string
   readonly headers: Readonly<Record<string, string>>
   readonly connections: number
   readonly seconds: number
@@ -59,7 +62,17 @@ const parseResult = (text: string): LoadResult => {
 export const runLoad = (options: LoadOptions, signal: AbortSignal): Promise<LoadResult> => {
   if (new URL(options.url).hostname !== "127.0.0.1") return Promise.reject(new Error("the load targets 127.0.0.1 only"))
   const headers = Object.entries(options.headers).flatMap(([key, value]) => ["-H", `${key}=${value}`])
-  const args = ["--json", "-n", "-c", String(options.connections), "-d", String(options.seconds), ...headers]
+  const request = [...["-m", options.method ?? "GET"], ...(options.body === undefined ? [] : ["-b", options.body])]
+  const args = [
+    "--json",
+    "-n",
+    "-c",
+    String(options.connections),
+    "-d",
+    String(options.seconds),
+    ...request,
+    ...headers,
+  ]
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [autocannonBin, ...args, options.url], {
       stdio: ["ignore", "pipe", "pipe"],

@@ -52,7 +52,7 @@ export interface Latency {
 }
 
 /** Nearest-rank percentile of ascending `sorted` (p in 0..100). */
-const percentile = (sorted: ReadonlyArray<number>, p: number) =>
+export const percentile = (sorted: ReadonlyArray<number>, p: number) =>
   sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN
 
 export const idsOf = (page: Page) => page.items.map((item) => item.id).join(",")

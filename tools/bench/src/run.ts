@@ -1,5 +1,6 @@
 import { optionsUsage, UsageError } from "./args.js"
 import { benchDirectory } from "./directory.js"
+import { benchLogin } from "./login.js"
 import { benchMe } from "./me.js"
 
 /** A bench: takes the arguments after its name and a signal that fires on Ctrl-C; throws on failure. */
@@ -7,6 +8,10 @@ type Bench = (args: ReadonlyArray<string>, signal: AbortSignal) => Promise<void>
 
 const benches: Record<string, { readonly run: Bench; readonly what: string }> = {
   me: { run: benchMe, what: "GET /api/v1/auth/me with a bearer token, against one server on a fresh PostgreSQL db" },
+  login: {
+    run: benchLogin,
+    what: "a storm of POST /api/v1/auth/login at bcrypt cost 12 against bcrypt's own ceiling, probing GET /health",
+  },
   directory: {
     run: benchDirectory,
     what: "GET /api/v1/users (search, deep page by offset and by cursor) over 1M users seeded in a fresh db",

@@ -17,6 +17,10 @@ export interface ServerOptions {
   /** When set, the server runs with --cpu-prof and writes its profile here on exit. */
   readonly cpuProfileDir: string | undefined
   readonly logLevel: "warn" | "info"
+  /** The server's BCRYPT_COST; 10 unless given. */
+  readonly bcryptCost?: number
+  /** More of the server's environment. */
+  readonly env?: Readonly<Record<string, string>>
 }
 
 export interface RunningServer {
@@ -47,8 +51,10 @@ const healthy = async (baseUrl: string) => {
 }
 
 /** The lines every bench prints about how its server runs. */
-export const printServerSetup = (logLevel: ServerOptions["logLevel"]) => {
-  console.log(`  node ${process.version}; server: node --import tsx src/main.ts, NODE_ENV=production, BCRYPT_COST=10`)
+export const printServerSetup = (logLevel: ServerOptions["logLevel"], bcryptCost = 10) => {
+  console.log(
+    `  node ${process.version}; server: node --import tsx src/main.ts, NODE_ENV=production, BCRYPT_COST=${bcryptCost}`,
+  )
   console.log(
     logLevel === "info"
       ? "  LOG_LEVEL=info: one JSON log line per request, as in production"
@@ -72,7 +78,8 @@ export const startServer = async (options: ServerOptions, signal: AbortSignal): 
       PORT: String(port),
       HOST: "127.0.0.1",
       LOG_LEVEL: options.logLevel,
-      BCRYPT_COST: "10",
+      BCRYPT_COST: String(options.bcryptCost ?? 10),
+      ...options.env,
     },
   })
   // Echo what the server says, a bounded number of lines.

@@ -27,12 +27,12 @@ type Exports = typeof Domain
 
 /**
  * Every tagged error the domain exports, derived: a new one is part of it, and so a compile error
- * below until the table maps it. `StoreUnavailable` is no business failure: adapters raise it as a
- * defect and the edge answers it (see ProblemResponses.ts).
+ * below until the table maps it. `StoreUnavailable` and `Overloaded` are no business failures:
+ * adapters raise them as defects and the edge answers them (see ProblemResponses.ts).
  */
 export type DomainError = Exclude<
   { [K in keyof Exports]: TaggedErrorOf<Exports[K]> }[keyof Exports],
-  Domain.StoreUnavailable
+  Domain.StoreUnavailable | Domain.Overloaded
 >
 
 /**

@@ -1,5 +1,5 @@
 import { HttpApiError, HttpServerError, HttpServerResponse } from "@effect/platform"
-import { StoreUnavailable } from "@userkit/domain"
+import { Overloaded, StoreUnavailable } from "@userkit/domain"
 import { Cause, Effect, Option } from "effect"
 import { scrub, summarize } from "./ErrorSummary.js"
 import { invalidPayload } from "./InvalidPayload.js"
@@ -21,6 +21,9 @@ export const malformedBody = () => problem(BadRequest, "malformed_body", "the re
 const storeUnavailable = () =>
   problem(ServiceUnavailable, "store_unavailable", "the service cannot reach its data store right now; retry later")
 
+const overloaded = () =>
+  problem(ServiceUnavailable, "overloaded", "the service has too many requests in hand right now; retry later")
+
 /** `GET /ready`'s answer while the service cannot take traffic, saying why. */
 export const notReady = (reason: string) => problem(ServiceUnavailable, "not_ready", reason)
 
@@ -39,24 +42,34 @@ const fromFailure = (error: unknown): Problem => {
 const fromDefect = (defect: unknown): Problem =>
   HttpServerError.isServerError(defect) && defect._tag === "RequestError" ? malformedBody() : internalError()
 
-/** The store outage behind a failure, if that is what it is: adapters raise it as a defect. */
-const outageOf = (cause: Cause.Cause<unknown>): Option.Option<StoreUnavailable> =>
-  Option.filter(
-    Option.orElse(Cause.dieOption(cause), () => Cause.failureOption(cause)),
-    (error): error is StoreUnavailable => error instanceof StoreUnavailable,
-  )
+/** The error of class `Class` behind a failure, if that is what it is: adapters raise it as a defect. */
+const behind =
+  <E>(Class: abstract new (...args: never) => E) =>
+  (cause: Cause.Cause<unknown>): Option.Option<E> =>
+    Option.filter(
+      Option.orElse(Cause.dieOption(cause), () => Cause.failureOption(cause)),
+      (error): error is E => error instanceof Class,
+    )
+
+/** The store outage behind a failure, if that is what it is. */
+const outageOf = behind(StoreUnavailable)
+
+/** The full queue of a bounded resource (bcrypt) behind a failure, if that is what it is. */
+const overloadOf = behind(Overloaded)
 
 const fromCause = (cause: Cause.Cause<unknown>): Problem =>
   Option.isSome(outageOf(cause))
     ? storeUnavailable()
-    : Option.match(Cause.failureOption(cause), {
-        onSome: fromFailure,
-        onNone: () => Option.match(Cause.dieOption(cause), { onSome: fromDefect, onNone: internalError }),
-      })
+    : Option.isSome(overloadOf(cause))
+      ? overloaded()
+      : Option.match(Cause.failureOption(cause), {
+          onSome: fromFailure,
+          onNone: () => Option.match(Cause.dieOption(cause), { onSome: fromDefect, onNone: internalError }),
+        })
 
 /**
- * What the log says about a failure answered `answer`: an outage is expected while it lasts, one line
- * per request, so a warning without a stack; anything else answered 500 is an error, summarized
+ * What the log says about a failure answered `answer`: an outage or an overload is expected while it
+ * lasts, one line per request, so a warning without a stack; anything else answered 500 is an error, summarized
  * without values (a pg `detail` or a parse error would quote a row).
  */
 const logFor = (cause: Cause.Cause<unknown>, answer: Problem): Effect.Effect<void> =>
@@ -66,9 +79,14 @@ const logFor = (cause: Cause.Cause<unknown>, answer: Problem): Effect.Effect<voi
         Effect.annotateLogs({ store: outage.store, reason: scrub(outage.reason) }),
       ),
     onNone: () =>
-      answer instanceof InternalServerError
-        ? Effect.logError("unexpected failure").pipe(Effect.annotateLogs("error", summarize(cause)))
-        : Effect.void,
+      Option.match(overloadOf(cause), {
+        onSome: (overload) =>
+          Effect.logWarning("overloaded").pipe(Effect.annotateLogs({ resource: overload.resource })),
+        onNone: () =>
+          answer instanceof InternalServerError
+            ? Effect.logError("unexpected failure").pipe(Effect.annotateLogs("error", summarize(cause)))
+            : Effect.void,
+      }),
   })
 
 const headersFor = (p: Problem): Record<string, string> =>
@@ -94,7 +112,8 @@ const problemResponse = (p: Problem): HttpServerResponse.HttpServerResponse =>
 
 /**
  * Every failure and defect, declared or not, answered as problem+json: the one place they are
- * mapped. A store outage (`StoreUnavailable`) is a 503 with `Retry-After`.
+ * mapped. A store outage (`StoreUnavailable`) and a full hashing queue (`Overloaded`) are 503s with
+ * `Retry-After`.
  */
 export const problemResponses = <E, R>(
   app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>,
