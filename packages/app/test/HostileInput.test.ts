@@ -153,7 +153,31 @@ const drip = (connection: Connection, line: string, ms: number) =>
     (timer) => Effect.sync(() => clearInterval(timer)),
   )
 
+/** The problem+json an answer read off the wire carries, or nothing when it is not one. */
+const problemOf = (raw: string): unknown => {
+  const [head = "", body = ""] = raw.split("\r\n\r\n")
+  if (!/\r\ncontent-type: application\/problem\+json\r\n/i.test(head)) return undefined
+  return JSON.parse(body)
+}
+
 describe("the server's limits", () => {
+  it.scopedLive("answers what node:http itself refuses as problem+json: a malformed request, headers too large", () =>
+    Effect.gen(function* () {
+      const { port } = yield* startApp()
+      const garbled = yield* open(port)
+      garbled.socket.write("NOT HTTP AT ALL\r\n\r\n")
+      expect(yield* closedWithin(garbled, 1000)).toBeGreaterThanOrEqual(0)
+      expect(garbled.received()).toMatch(/^HTTP\/1\.1 400 /)
+      expect(problemOf(garbled.received())).toMatchObject({ status: 400, code: "malformed_request" })
+
+      const oversized = yield* open(port)
+      oversized.socket.write(`GET /health HTTP/1.1\r\nHost: localhost\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`)
+      expect(yield* closedWithin(oversized, 1000)).toBeGreaterThanOrEqual(0)
+      expect(oversized.received()).toMatch(/^HTTP\/1\.1 431 /)
+      expect(problemOf(oversized.received())).toMatchObject({ status: 431, code: "headers_too_large" })
+    }),
+  )
+
   it.scopedLive("cuts off a client that sends its headers too slowly after HEADERS_TIMEOUT_SECONDS, with a 408", () =>
     Effect.gen(function* () {
       const { port } = yield* startApp({ HEADERS_TIMEOUT_SECONDS: "1", REQUEST_TIMEOUT_SECONDS: "2" })
@@ -163,6 +187,7 @@ describe("the server's limits", () => {
       expect(closedAfter).toBeGreaterThanOrEqual(900)
       expect(closedAfter).toBeLessThan(2500)
       expect(connection.received()).toMatch(/^HTTP\/1\.1 408 /)
+      expect(problemOf(connection.received())).toMatchObject({ status: 408, code: "request_timeout" })
     }),
   )
 
@@ -177,6 +202,7 @@ describe("the server's limits", () => {
       expect(closedAfter).toBeGreaterThanOrEqual(1900)
       expect(closedAfter).toBeLessThan(3500)
       expect(connection.received()).toMatch(/^HTTP\/1\.1 408 /)
+      expect(problemOf(connection.received())).toMatchObject({ status: 408, code: "request_timeout" })
     }),
   )
 
