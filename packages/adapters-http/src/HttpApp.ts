@@ -4,23 +4,20 @@ import { Effect, Either, Layer, Redacted } from "effect"
 import { Api } from "./Api.js"
 import * as AdminHandlers from "./admin/Handlers.js"
 import * as AuthHandlers from "./auth/Handlers.js"
-import * as Cors from "./edge/Cors.js"
+import type * as Cors from "./edge/Cors.js"
 import * as Edge from "./edge/Edge.js"
 import * as HttpMetrics from "./edge/HttpMetrics.js"
-import { DEFAULT_MAX_BODY_BYTES } from "./edge/RequestBody.js"
 import * as RouteNote from "./edge/RouteNote.js"
 import * as ListingCursors from "./listing/ListingCursors.js"
 import * as ApiDocs from "./ops/ApiDocs.js"
 import * as OpsHandlers from "./ops/Handlers.js"
 import * as MetricsRoute from "./ops/MetricsRoute.js"
 import type { ReadinessCheck } from "./ops/ReadinessCheck.js"
+import { DEFAULT_MAX_BODY_BYTES, validateCors } from "./Settings.js"
 import * as UsersHandlers from "./users/Handlers.js"
 
 export type { MetricsGauge } from "./edge/HttpMetrics.js"
-export { DEFAULT_MAX_BODY_BYTES }
-export type CorsOptions = Cors.Options
-/** The CORS options checked as `layer` checks them; the app checks its configuration with it too. */
-export const validateCors = Cors.validate
+export { type CorsOptions, DEFAULT_MAX_BODY_BYTES, validateCors } from "./Settings.js"
 
 export interface Options {
   /** The largest request body accepted, in bytes; longer ones get a 413. Default 64 KiB. */

@@ -1,6 +1,6 @@
 import { join } from "node:path"
 import { BcryptPasswordHasher } from "@userkit/adapters-crypto"
-import { HttpApp } from "@userkit/adapters-http"
+import { DEFAULT_MAX_BODY_BYTES, validateCors } from "@userkit/adapters-http/settings"
 import { Config, ConfigError, Either, LogLevel, Option, type Redacted } from "effect"
 
 /** Where users live: chosen by USERKIT_STORE, else by whether DATABASE_URL is set. */
@@ -54,7 +54,7 @@ const corsOf = (list: string, credentials: boolean) => {
     .map((origin) => origin.trim())
     .filter((origin) => origin.length > 0)
   // The HTTP adapter's own check, the one it applies when the layer is built.
-  return Either.mapLeft(HttpApp.validateCors({ origins, credentials }), (wrong) =>
+  return Either.mapLeft(validateCors({ origins, credentials }), (wrong) =>
     ConfigError.InvalidData(["CORS_ORIGINS"], wrong),
   )
 }
@@ -92,7 +92,7 @@ export const AppConfig: Config.Config<AppConfig> = Config.all({
   bcryptConcurrency: integerIn("BCRYPT_CONCURRENCY", 1, 1024, BcryptPasswordHasher.defaultConcurrency()),
   bcryptQueue: integerIn("BCRYPT_QUEUE", 0, 1_000_000, BcryptPasswordHasher.DEFAULT_QUEUE),
   logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
-  maxBodyBytes: integerIn("MAX_BODY_BYTES", 1024, 16 * 1024 * 1024, HttpApp.DEFAULT_MAX_BODY_BYTES),
+  maxBodyBytes: integerIn("MAX_BODY_BYTES", 1024, 16 * 1024 * 1024, DEFAULT_MAX_BODY_BYTES),
   metricsEnabled: Config.boolean("METRICS_ENABLED").pipe(Config.withDefault(false)),
   cors: Config.all({
     origins: Config.string("CORS_ORIGINS").pipe(Config.withDefault("")),

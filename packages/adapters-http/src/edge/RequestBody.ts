@@ -5,7 +5,6 @@ import { BadRequest, ContentTooLarge, problem, UnsupportedMediaType } from "../p
 // Methods whose bodies the API reads; any other body is left to the server to discard.
 const methodsWithBody: ReadonlySet<string> = new Set(["POST", "PUT", "PATCH", "DELETE"])
 const supportedMediaTypes: ReadonlySet<string> = new Set(["application/json", "application/x-www-form-urlencoded"])
-export const DEFAULT_MAX_BODY_BYTES = 64 * 1024
 /** Deeper JSON is refused before it is parsed: decoding and error formatting recurse per level. */
 const MAX_JSON_DEPTH = 32
 

@@ -15,12 +15,13 @@ import {
 } from "@userkit/domain"
 import type { Schema } from "effect"
 import type { AccessToken } from "../auth/Login.js"
-import { DEFAULT_MAX_BODY_BYTES, tooLarge, unsupportedMediaType } from "../edge/RequestBody.js"
+import { tooLarge, unsupportedMediaType } from "../edge/RequestBody.js"
 import type { DirectoryPage } from "../listing/Listing.js"
 import type { Status } from "../ops/Api.js"
 import { toProblem, unauthorized } from "../problems/DomainProblems.js"
 import { problemBody, problemType, UnprocessableContent } from "../problems/Problem.js"
 import { internalError, malformedBody, notReady } from "../problems/ProblemResponses.js"
+import { DEFAULT_MAX_BODY_BYTES } from "../Settings.js"
 
 type Sent<S extends Schema.Schema.Any> = Schema.Schema.Encoded<S>
 
