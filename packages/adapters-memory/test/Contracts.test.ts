@@ -2,13 +2,21 @@ import {
   accessTokensContract,
   passwordHasherContract,
   rateLimiterContract,
+  sessionStoreContract,
   userRepositoryContract,
 } from "@userkit/domain/testing"
-import { Effect } from "effect"
-import { FastPasswordHasher, MemoryAccessTokens, MemoryRateLimiter, MemoryUserRepository } from "../src/index.js"
+import { Effect, Layer } from "effect"
+import {
+  FastPasswordHasher,
+  MemoryAccessTokens,
+  MemoryRateLimiter,
+  MemorySessionStore,
+  MemoryUserRepository,
+} from "../src/index.js"
 
 userRepositoryContract("memory", MemoryUserRepository.layer)
 passwordHasherContract("fast test hasher", FastPasswordHasher.layer(), FastPasswordHasher.layer({ cost: 2 }))
 // Opaque random tokens, all of one kind: there is no other kind to refuse.
 accessTokensContract("memory", MemoryAccessTokens.layer(), MemoryAccessTokens.layer(), () => Effect.succeed([]))
 rateLimiterContract("memory", MemoryRateLimiter.layer)
+sessionStoreContract("memory", Layer.merge(MemorySessionStore.layer, MemoryUserRepository.layer))

@@ -33,7 +33,8 @@ export const Credentials = Schema.Struct({
 }).annotations({ identifier: "Credentials" })
 export type Credentials = typeof Credentials.Type
 
-export interface Session {
+/** What a login answers: the account, and a token that speaks for it. */
+export interface SignedIn {
   readonly user: User
   readonly accessToken: Redacted.Redacted<string>
   readonly expiresIn: number
@@ -72,7 +73,7 @@ export class Accounts extends Effect.Service<Accounts>()("userkit/Accounts", {
 
     const login = Effect.fn("Accounts.login")(function* (
       credentials: Credentials,
-    ): Effect.fn.Return<Session, InvalidCredentials | InactiveUser> {
+    ): Effect.fn.Return<SignedIn, InvalidCredentials | InactiveUser> {
       const found = yield* users.findByLogin(normalizeLogin(credentials.login))
       const passwordMatches = yield* hasher.verify(
         credentials.password,
