@@ -4,6 +4,7 @@ import { Effect, Either, Layer, Redacted } from "effect"
 import { Api } from "./Api.js"
 import * as AdminHandlers from "./admin/Handlers.js"
 import * as AuthHandlers from "./auth/Handlers.js"
+import * as ClientAddress from "./edge/ClientAddress.js"
 import type * as Cors from "./edge/Cors.js"
 import * as Edge from "./edge/Edge.js"
 import * as HttpMetrics from "./edge/HttpMetrics.js"
@@ -13,11 +14,11 @@ import * as ApiDocs from "./ops/ApiDocs.js"
 import * as OpsHandlers from "./ops/Handlers.js"
 import * as MetricsRoute from "./ops/MetricsRoute.js"
 import type { ReadinessCheck } from "./ops/ReadinessCheck.js"
-import { DEFAULT_MAX_BODY_BYTES, validateCors } from "./Settings.js"
+import { DEFAULT_MAX_BODY_BYTES, validateCors, validateTrustedProxies } from "./Settings.js"
 import * as UsersHandlers from "./users/Handlers.js"
 
 export type { MetricsGauge } from "./edge/HttpMetrics.js"
-export { type CorsOptions, DEFAULT_MAX_BODY_BYTES, validateCors } from "./Settings.js"
+export { type CorsOptions, DEFAULT_MAX_BODY_BYTES, validateCors, validateTrustedProxies } from "./Settings.js"
 
 export interface Options {
   /** The largest request body accepted, in bytes; longer ones get a 413. Default 64 KiB. */
@@ -28,6 +29,12 @@ export interface Options {
   readonly metricsGauges?: ReadonlyArray<HttpMetrics.MetricsGauge>
   /** Browser calls from other origins. Default: none allowed (no CORS headers, OPTIONS is a 404). */
   readonly cors?: Cors.Options
+  /**
+   * The proxies whose `X-Forwarded-For` is believed about the client's address (which limits count
+   * and sessions record): IP addresses, CIDR ranges, or `loopback`, `linklocal`, `uniquelocal`.
+   * Default: none, the client is the socket's peer.
+   */
+  readonly trustedProxies?: ReadonlyArray<string>
   /**
    * Signs the listings' `next_cursor`: at least 32 bytes, the same on every instance (derive it
    * from the deployment's secret), or cursors fail after a restart and on another instance.
@@ -43,17 +50,25 @@ const handlers = HttpApiBuilder.api(Api).pipe(
   Layer.provide(RouteNote.layer),
 )
 
+interface Checked {
+  readonly maxBodyBytes: number
+  readonly trustedProxies: ReadonlyArray<string>
+}
+
 /** The options checked: a wrong one stops the app from starting, saying which. */
-const validate = (options: Options): Either.Either<number, string> => {
+const validate = (options: Options): Either.Either<Checked, string> => {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1)
     return Either.left("maxBodyBytes must be a positive whole number of bytes")
   if (Redacted.value(options.cursorKey).length < ListingCursors.MIN_CURSOR_KEY_BYTES)
     return Either.left(`cursorKey must be at least ${ListingCursors.MIN_CURSOR_KEY_BYTES} bytes`)
-  if (options.cors === undefined) return Either.right(maxBodyBytes)
-  return Either.mapBoth(validateCors(options.cors), {
-    onLeft: (wrong) => `cors: ${wrong}`,
-    onRight: () => maxBodyBytes,
+  if (options.cors !== undefined) {
+    const cors = validateCors(options.cors)
+    if (Either.isLeft(cors)) return Either.left(`cors: ${cors.left}`)
+  }
+  return Either.mapBoth(validateTrustedProxies(options.trustedProxies ?? []), {
+    onLeft: (wrong) => `trustedProxies: ${wrong}`,
+    onRight: (trustedProxies) => ({ maxBodyBytes, trustedProxies }),
   })
 }
 
@@ -73,7 +88,7 @@ export const layer = (
 > =>
   Either.match(validate(options), {
     onLeft: (wrong) => Layer.effectDiscard(Effect.dieMessage(wrong)),
-    onRight: (maxBodyBytes) =>
+    onRight: ({ maxBodyBytes, trustedProxies }) =>
       HttpApiBuilder.serve().pipe(
         Layer.provide(ApiDocs.layer({ path: DOCS_PATH })),
         Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: OPENAPI_PATH })),
@@ -85,7 +100,12 @@ export const layer = (
             countedPages: options.metrics === true ? new Set([DOCS_PATH, OPENAPI_PATH, MetricsRoute.path]) : undefined,
           }),
         ),
-        Layer.provide(Layer.provide(handlers, ListingCursors.layer(options.cursorKey))),
+        Layer.provide(
+          Layer.provide(
+            handlers,
+            Layer.merge(ListingCursors.layer(options.cursorKey), ClientAddress.layer(trustedProxies)),
+          ),
+        ),
         Layer.provide(options.metrics === true ? HttpMetrics.layer(options.metricsGauges ?? []) : HttpMetrics.disabled),
         // `GET /users/` is the seed clients' spelling of `GET /users`: every route answers both.
         Layer.provide(HttpRouter.setRouterConfig({ ignoreTrailingSlash: true })),

@@ -33,3 +33,5 @@ export const validateCors = (options: CorsOptions): Either.Either<CorsOptions, s
     )
   return Either.right(options)
 }
+
+export { validateTrustedProxies } from "./edge/TrustedProxies.js"

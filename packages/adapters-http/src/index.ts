@@ -1,5 +1,6 @@
 export { Api } from "./Api.js"
 export * as UserkitClient from "./Client.js"
+export * as ClientAddress from "./edge/ClientAddress.js"
 export * as HttpApp from "./HttpApp.js"
 export type { DirectoryPage } from "./listing/Listing.js"
 export * as ReadinessCheck from "./ops/ReadinessCheck.js"

@@ -1,10 +1,16 @@
 import { Layer } from "effect"
 import * as FastPasswordHasher from "./FastPasswordHasher.js"
 import * as MemoryAccessTokens from "./MemoryAccessTokens.js"
+import * as MemoryRateLimiter from "./MemoryRateLimiter.js"
 import * as MemoryUserRepository from "./MemoryUserRepository.js"
 
 /**
- * Every port the domain needs, in memory: provide it to `UseCases.layer` and the whole domain
- * runs with no database and no real crypto, fresh on each build.
+ * Every port the domain needs, in memory: provide it to `UseCases.layer` (with `Limits`) and the
+ * whole domain runs with no database and no real crypto, fresh on each build.
  */
-export const layer = Layer.mergeAll(MemoryUserRepository.layer, FastPasswordHasher.layer(), MemoryAccessTokens.layer())
+export const layer = Layer.mergeAll(
+  MemoryUserRepository.layer,
+  FastPasswordHasher.layer(),
+  MemoryAccessTokens.layer(),
+  MemoryRateLimiter.layer,
+)

@@ -14,9 +14,15 @@ interface Failures {
   readonly expiresAt: number
 }
 
+/** A remembered key, forgotten at `expiresAt`. */
+interface Mark {
+  readonly expiresAt: number
+}
+
 interface State {
   readonly windows: HashMap.HashMap<string, Window>
   readonly failures: HashMap.HashMap<string, Failures>
+  readonly marks: HashMap.HashMap<string, Mark>
   /** Expired entries are swept when the two maps hold more than this. */
   readonly sweepAbove: number
 }
@@ -25,17 +31,14 @@ interface State {
 // keeps memory within twice what the live entries need.
 const MIN_SWEEP_ABOVE = 1024
 
-const sizeOf = (state: State) => HashMap.size(state.windows) + HashMap.size(state.failures)
+const sizeOf = (state: State) => HashMap.size(state.windows) + HashMap.size(state.failures) + HashMap.size(state.marks)
 
 const swept = (state: State, now: number): State => {
   if (sizeOf(state) <= state.sweepAbove) return state
   const live = <E extends { readonly expiresAt: number }>(map: HashMap.HashMap<string, E>) =>
     HashMap.filter(map, (entry) => entry.expiresAt > now)
-  const next = { windows: live(state.windows), failures: live(state.failures) }
-  return {
-    ...next,
-    sweepAbove: Math.max(MIN_SWEEP_ABOVE, 2 * (HashMap.size(next.windows) + HashMap.size(next.failures))),
-  }
+  const next = { windows: live(state.windows), failures: live(state.failures), marks: live(state.marks) }
+  return { ...next, sweepAbove: Math.max(MIN_SWEEP_ABOVE, 2 * sizeOf({ ...next, sweepAbove: 0 })) }
 }
 
 const consumeStep = (
@@ -83,6 +86,7 @@ export const makeWithKeyCount = Effect.gen(function* () {
   const state = yield* Ref.make<State>({
     windows: HashMap.empty(),
     failures: HashMap.empty(),
+    marks: HashMap.empty(),
     sweepAbove: MIN_SWEEP_ABOVE,
   })
 
@@ -114,6 +118,18 @@ export const makeWithKeyCount = Effect.gen(function* () {
         }),
       ),
     reset: (key) => Ref.update(state, (s) => ({ ...s, failures: HashMap.remove(s.failures, key) })),
+    remember: (key, ttl) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Ref.update(state, (s) =>
+          swept({ ...s, marks: HashMap.set(s.marks, key, { expiresAt: now + Duration.toMillis(ttl) }) }, now),
+        ),
+      ),
+    recalls: (key) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Effect.map(Ref.get(state), (s) =>
+          Option.match(HashMap.get(s.marks, key), { onNone: () => false, onSome: (m) => now < m.expiresAt }),
+        ),
+      ),
   })
 
   return { limiter, keyCount: Effect.map(Ref.get(state), sizeOf) }

@@ -59,6 +59,7 @@ export interface Options extends ClientOptions {
 const makeOn = (redis: RedisConnection, prefix = "userkit:limits:"): typeof RateLimiter.Service => {
   const windowKey = (key: string) => `${prefix}window:${key}`
   const failuresKey = (key: string) => `${prefix}failures:${key}`
+  const markKey = (key: string) => `${prefix}mark:${key}`
   return RateLimiter.of({
     consume: (key, rule) =>
       Effect.gen(function* () {
@@ -75,6 +76,17 @@ const makeOn = (redis: RedisConnection, prefix = "userkit:limits:"): typeof Rate
         return yield* decisionOf(yield* redis.evaluate(attemptScript, [failuresKey(key)], args))
       }),
     reset: (key) => Effect.asVoid(redis.send(["DEL", failuresKey(key)])),
+    // The value is when the mark ends by the caller's Clock, which decides; Redis's expiry only collects.
+    remember: (key, ttl) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        redis.send(["SET", markKey(key), String(now + Duration.toMillis(ttl)), "PX", millis(ttl)]),
+      ).pipe(Effect.asVoid),
+    recalls: (key) =>
+      Effect.gen(function* () {
+        const expiresAt = yield* redis.send(["GET", markKey(key)])
+        const now = yield* Clock.currentTimeMillis
+        return typeof expiresAt === "string" && now < Number(expiresAt)
+      }),
   })
 }
 

@@ -1,7 +1,15 @@
 import { join } from "node:path"
 import { BcryptPasswordHasher } from "@userkit/adapters-crypto"
-import { DEFAULT_MAX_BODY_BYTES, validateCors } from "@userkit/adapters-http/settings"
-import { Config, ConfigError, Either, LogLevel, Option, type Redacted } from "effect"
+import { DEFAULT_MAX_BODY_BYTES, validateCors, validateTrustedProxies } from "@userkit/adapters-http/settings"
+import {
+  BackoffRule,
+  DEFAULT_LIMIT_RULES,
+  DEFAULT_PASSWORD_RULES,
+  LimitRules,
+  PasswordRules,
+  RateRule,
+} from "@userkit/domain"
+import { Config, ConfigError, Duration, Either, LogLevel, Option, type Redacted } from "effect"
 
 /** Where users live: chosen by USERKIT_STORE, else by whether DATABASE_URL is set. */
 export type StoreChoice =
@@ -28,6 +36,19 @@ export interface AppConfig {
   readonly cors: { readonly origins: ReadonlyArray<string>; readonly credentials: boolean }
   /** What the node:http server allows a client: slow ones are cut off, connections over the cap refused. */
   readonly server: ServerLimits
+  /** The rate limits, or none (RATE_LIMIT_ENABLED=false). */
+  readonly limits: Option.Option<LimitRules>
+  /** Where the limits are counted when set (every instance alike); else in this process's memory. */
+  readonly redisUrl: Option.Option<Redacted.Redacted<string>>
+  /** Proxies (addresses, CIDRs) whose X-Forwarded-For tells the client's address; none by default. */
+  readonly trustedProxies: ReadonlyArray<string>
+  /** How long new passwords must be, and whether (and how patiently) to ask a Pwned Passwords service about them. */
+  readonly passwords: PasswordSettings
+}
+
+export interface PasswordSettings {
+  readonly rules: PasswordRules
+  readonly pwned: Option.Option<{ readonly url: string; readonly timeout: Duration.Duration }>
 }
 
 export interface ServerLimits {
@@ -48,11 +69,14 @@ const integerIn = (name: string, min: number, max: number, fallback: number) =>
     Config.withDefault(fallback),
   )
 
-const corsOf = (list: string, credentials: boolean) => {
-  const origins = list
+const listOf = (list: string): ReadonlyArray<string> =>
+  list
     .split(",")
-    .map((origin) => origin.trim())
-    .filter((origin) => origin.length > 0)
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0)
+
+const corsOf = (list: string, credentials: boolean) => {
+  const origins = listOf(list)
   // The HTTP adapter's own check, the one it applies when the layer is built.
   return Either.mapLeft(validateCors({ origins, credentials }), (wrong) =>
     ConfigError.InvalidData(["CORS_ORIGINS"], wrong),
@@ -69,6 +93,80 @@ const serverLimitsOf = (limits: ServerLimits) =>
         ),
       )
     : Either.right(limits)
+
+/** `count/seconds`, e.g. `30/300`: at most 30 in any 300 seconds. */
+const rateRule = (name: string, fallback: RateRule) =>
+  Config.string(name).pipe(
+    Config.mapOrFail((text) => {
+      const match = /^\s*(\d{1,9})\s*\/\s*(\d{1,9})\s*$/.exec(text)
+      const [limit, seconds] = [Number(match?.[1]), Number(match?.[2])]
+      return match !== null && limit >= 1 && seconds >= 1
+        ? Either.right(new RateRule({ limit, window: Duration.seconds(seconds) }))
+        : Either.left(ConfigError.InvalidData([name], "must be count/seconds, both at least 1, e.g. 30/300"))
+    }),
+    Config.withDefault(fallback),
+  )
+
+const defaults = DEFAULT_LIMIT_RULES
+const wholeSeconds = (duration: Duration.Duration) => Math.round(Duration.toSeconds(duration))
+
+const limitRules = Config.all({
+  enabled: Config.boolean("RATE_LIMIT_ENABLED").pipe(Config.withDefault(true)),
+  register: rateRule("RATE_LIMIT_REGISTER", defaults.register),
+  login: rateRule("RATE_LIMIT_LOGIN", defaults.login),
+  refresh: rateRule("RATE_LIMIT_REFRESH", defaults.refresh),
+  passwordChange: rateRule("RATE_LIMIT_PASSWORD_CHANGE", defaults.passwordChange),
+  failuresBeforeDelay: integerIn("LOGIN_BACKOFF_AFTER_FAILURES", 1, 1000, defaults.failedLogins.failuresBeforeDelay),
+  baseSeconds: integerIn("LOGIN_BACKOFF_BASE_SECONDS", 1, 3600, wholeSeconds(defaults.failedLogins.base)),
+  capSeconds: integerIn("LOGIN_BACKOFF_CAP_SECONDS", 1, 24 * 3600, wholeSeconds(defaults.failedLogins.cap)),
+  forgetHours: integerIn(
+    "LOGIN_BACKOFF_FORGET_HOURS",
+    1,
+    24 * 365,
+    Duration.toHours(defaults.failedLogins.forgetAfter),
+  ),
+  knownAddressDays: integerIn("KNOWN_ADDRESS_DAYS", 1, 3650, Duration.toDays(defaults.knownAddressFor)),
+}).pipe(
+  Config.mapOrFail(
+    ({ enabled, failuresBeforeDelay, baseSeconds, capSeconds, forgetHours, knownAddressDays, ...perAddress }) => {
+      if (!enabled) return Either.right(Option.none<LimitRules>())
+      if (capSeconds < baseSeconds)
+        return Either.left(
+          ConfigError.InvalidData(
+            ["LOGIN_BACKOFF_CAP_SECONDS"],
+            `must be at least LOGIN_BACKOFF_BASE_SECONDS (${baseSeconds})`,
+          ),
+        )
+      const failedLogins = new BackoffRule({
+        failuresBeforeDelay,
+        base: Duration.seconds(baseSeconds),
+        cap: Duration.seconds(capSeconds),
+        forgetAfter: Duration.hours(forgetHours),
+      })
+      return Either.right(
+        Option.some(new LimitRules({ ...perAddress, failedLogins, knownAddressFor: Duration.days(knownAddressDays) })),
+      )
+    },
+  ),
+)
+
+const passwordSettings: Config.Config<PasswordSettings> = Config.all({
+  minLength: integerIn("PASSWORD_MIN_LENGTH", 1, 1024, DEFAULT_PASSWORD_RULES.minLength),
+  maxLength: integerIn("PASSWORD_MAX_LENGTH", 1, 1024, DEFAULT_PASSWORD_RULES.maxLength),
+  pwnedUrl: Config.option(Config.url("PWNED_PASSWORDS_URL")),
+  pwnedTimeoutMs: integerIn("PWNED_PASSWORDS_TIMEOUT_MS", 50, 60_000, 2000),
+}).pipe(
+  Config.mapOrFail(({ minLength, maxLength, pwnedUrl, pwnedTimeoutMs }) =>
+    minLength > maxLength
+      ? Either.left(
+          ConfigError.InvalidData(["PASSWORD_MIN_LENGTH"], `must not exceed PASSWORD_MAX_LENGTH (${maxLength})`),
+        )
+      : Either.right({
+          rules: new PasswordRules({ minLength, maxLength }),
+          pwned: Option.map(pwnedUrl, (url) => ({ url: url.href, timeout: Duration.millis(pwnedTimeoutMs) })),
+        }),
+  ),
+)
 
 /** Every setting the app reads from its environment; `.env.example` lists them all. */
 export const AppConfig: Config.Config<AppConfig> = Config.all({
@@ -103,6 +201,17 @@ export const AppConfig: Config.Config<AppConfig> = Config.all({
     requestTimeoutSeconds: integerIn("REQUEST_TIMEOUT_SECONDS", 1, 3600, 30),
     maxConnections: integerIn("MAX_CONNECTIONS", 1, 1_000_000, 1000),
   }).pipe(Config.mapOrFail(serverLimitsOf)),
+  limits: limitRules,
+  redisUrl: Config.option(Config.redacted("REDIS_URL")),
+  passwords: passwordSettings,
+  trustedProxies: Config.string("TRUSTED_PROXIES").pipe(
+    Config.withDefault(""),
+    Config.mapOrFail((list) =>
+      Either.mapLeft(validateTrustedProxies(listOf(list)), (wrong) =>
+        ConfigError.InvalidData(["TRUSTED_PROXIES"], wrong),
+      ),
+    ),
+  ),
 }).pipe(
   Config.mapOrFail(({ storeChoice, databaseUrl, ...config }): Either.Either<AppConfig, ConfigError.ConfigError> => {
     const kind = Option.getOrElse(storeChoice, () => (Option.isSome(databaseUrl) ? "postgres" : "embedded"))

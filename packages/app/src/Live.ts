@@ -1,10 +1,12 @@
 import type { Server } from "node:http"
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { BcryptPasswordHasher, JwtAccessTokens } from "@userkit/adapters-crypto"
+import { BcryptPasswordHasher, JwtAccessTokens, PwnedPasswords } from "@userkit/adapters-crypto"
 import { HttpApp } from "@userkit/adapters-http"
+import { MemoryRateLimiter } from "@userkit/adapters-memory"
 import { PoolStats } from "@userkit/adapters-postgres"
-import { UseCases } from "@userkit/domain"
+import { RedisRateLimiter } from "@userkit/adapters-redis"
+import { Limits, PasswordPolicy, UseCases } from "@userkit/domain"
 import { Duration, Effect, Layer, Option, type Redacted } from "effect"
 import type { AppConfig } from "./Config.js"
 import { deriveKey } from "./SecretKey.js"
@@ -17,10 +19,18 @@ export const TOKEN_AUDIENCE = "userkit-api"
 /** The HKDF label of the key that signs the listings' cursors. */
 export const LISTING_CURSOR_KEY = "userkit/listing-cursor/v1"
 
-/** The accounts' store (by config) and bcrypt: what the use cases need besides tokens. */
+/** The password policy by config, asking a Pwned Passwords service when PWNED_PASSWORDS_URL is set. */
+const passwordPolicyLayer = ({ passwords }: AppConfig): Layer.Layer<PasswordPolicy> =>
+  Option.match(passwords.pwned, {
+    onNone: () => PasswordPolicy.layer(passwords.rules),
+    onSome: (pwned) => PasswordPolicy.layer(passwords.rules).pipe(Layer.provide(PwnedPasswords.layer(pwned))),
+  })
+
+/** The accounts' store (by config), bcrypt and the password policy: what the use cases need besides tokens and limits. */
 export const accountsLayer = (config: AppConfig) =>
   Layer.mergeAll(
     storeLayer(config.store),
+    passwordPolicyLayer(config),
     BcryptPasswordHasher.layer({
       cost: config.bcryptCost,
       concurrency: config.bcryptConcurrency,
@@ -28,12 +38,28 @@ export const accountsLayer = (config: AppConfig) =>
     }),
   )
 
-/** The domain wired to its adapters: store by config, bcrypt, HS256 tokens. */
+/** The limits by config, counted in Redis when REDIS_URL is set, else in this process's memory. */
+export const limitsLayer = (config: AppConfig): Layer.Layer<Limits> =>
+  Option.match(config.limits, {
+    onNone: () => Limits.unlimited,
+    onSome: (rules) =>
+      Limits.layer(rules).pipe(
+        Layer.provide(
+          Option.match(config.redisUrl, {
+            onNone: () => MemoryRateLimiter.layer,
+            onSome: (url) => RedisRateLimiter.layer({ url }),
+          }),
+        ),
+      ),
+  })
+
+/** The domain wired to its adapters: store by config, bcrypt, HS256 tokens, limits. */
 export const domainLayer = (config: AppConfig, secretKey: Redacted.Redacted<string>) =>
   UseCases.layer.pipe(
     Layer.provideMerge(
       Layer.mergeAll(
         accountsLayer(config),
+        limitsLayer(config),
         JwtAccessTokens.layer({
           secret: secretKey,
           issuer: TOKEN_ISSUER,
@@ -68,6 +94,7 @@ const httpLayer = (config: AppConfig, secretKey: Redacted.Redacted<string>) =>
         metrics: config.metricsEnabled,
         metricsGauges,
         cursorKey: deriveKey(secretKey, LISTING_CURSOR_KEY),
+        trustedProxies: config.trustedProxies,
         ...(config.cors.origins.length > 0 ? { cors: config.cors } : {}),
       }),
     ),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Either, LogLevel, Option, Redacted } from "effect"
+import { DEFAULT_LIMIT_RULES, DEFAULT_PASSWORD_RULES, RateRule } from "@userkit/domain"
+import { ConfigProvider, Duration, Effect, Either, LogLevel, Option, Redacted } from "effect"
 import { AppConfig, describeConfigError } from "../src/Config.js"
 
 const load = (env: Record<string, string>) =>
@@ -65,6 +66,13 @@ describe("configuration from the environment", () => {
         [{ REQUEST_TIMEOUT_SECONDS: "soon" }, "REQUEST_TIMEOUT_SECONDS"],
         [{ HEADERS_TIMEOUT_SECONDS: "20", REQUEST_TIMEOUT_SECONDS: "10" }, "HEADERS_TIMEOUT_SECONDS"],
         [{ MAX_CONNECTIONS: "0" }, "MAX_CONNECTIONS"],
+        [{ TRUSTED_PROXIES: "10.0.0.0/8, lokalhost" }, "lokalhost"],
+        [{ RATE_LIMIT_ENABLED: "maybe" }, "RATE_LIMIT_ENABLED"],
+        [{ RATE_LIMIT_LOGIN: "30 per 5 minutes" }, "RATE_LIMIT_LOGIN"],
+        [{ RATE_LIMIT_REGISTER: "0/300" }, "RATE_LIMIT_REGISTER"],
+        [{ LOGIN_BACKOFF_BASE_SECONDS: "60", LOGIN_BACKOFF_CAP_SECONDS: "30" }, "LOGIN_BACKOFF_CAP_SECONDS"],
+        [{ PASSWORD_MIN_LENGTH: "20", PASSWORD_MAX_LENGTH: "12" }, "PASSWORD_MIN_LENGTH"],
+        [{ PWNED_PASSWORDS_URL: "not a url" }, "PWNED_PASSWORDS_URL"],
       ]
       for (const [env, variable] of cases) {
         const message = yield* refusal(env)
@@ -86,6 +94,37 @@ describe("configuration from the environment", () => {
       expect(config.cors).toEqual({ origins: ["https://app.example.com", "http://localhost:5173"], credentials: true })
       expect(config.metricsEnabled).toBe(true)
       expect(Either.getOrThrow(yield* load({ CORS_ORIGINS: "*" })).cors).toEqual({ origins: ["*"], credentials: false })
+    }),
+  )
+
+  it.effect("reads the rate limits, Redis, the trusted proxies and the password policy", () =>
+    Effect.gen(function* () {
+      const defaults = Either.getOrThrow(yield* load({}))
+      expect(defaults.limits).toEqual(Option.some(DEFAULT_LIMIT_RULES))
+      expect(defaults.passwords).toEqual({ rules: DEFAULT_PASSWORD_RULES, pwned: Option.none() })
+      expect([defaults.redisUrl, defaults.trustedProxies]).toEqual([Option.none(), []])
+      const config = Either.getOrThrow(
+        yield* load({
+          RATE_LIMIT_LOGIN: "5/60",
+          LOGIN_BACKOFF_CAP_SECONDS: "120",
+          REDIS_URL: "redis://127.0.0.1:6379",
+          TRUSTED_PROXIES: "loopback, 10.0.0.0/8",
+          PASSWORD_MIN_LENGTH: "12",
+          PWNED_PASSWORDS_URL: "https://api.pwnedpasswords.com",
+          PWNED_PASSWORDS_TIMEOUT_MS: "500",
+        }),
+      )
+      const rules = Option.getOrThrow(config.limits)
+      expect(rules.login).toEqual(new RateRule({ limit: 5, window: Duration.minutes(1) }))
+      expect(rules.failedLogins.cap).toEqual(Duration.minutes(2))
+      expect(rules.register).toEqual(DEFAULT_LIMIT_RULES.register)
+      expect(config.redisUrl.pipe(Option.map(Redacted.value))).toEqual(Option.some("redis://127.0.0.1:6379"))
+      expect(config.trustedProxies).toEqual(["loopback", "10.0.0.0/8"])
+      expect(config.passwords.rules).toMatchObject({ minLength: 12, maxLength: 128 })
+      expect(config.passwords.pwned).toEqual(
+        Option.some({ url: "https://api.pwnedpasswords.com/", timeout: Duration.millis(500) }),
+      )
+      expect(Either.getOrThrow(yield* load({ RATE_LIMIT_ENABLED: "false" })).limits).toEqual(Option.none())
     }),
   )
 

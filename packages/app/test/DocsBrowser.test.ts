@@ -22,7 +22,7 @@ import { freePort } from "./support/serverProcess.js"
 
 /** The repository's test-artifacts/ (git-ignored), where the screenshots go. */
 const artifacts = fileURLToPath(new URL("../../../test-artifacts/", import.meta.url))
-const user = { email: "docs@example.com", username: "docsreader", password: "password123" }
+const user = { email: "docs@example.com", username: "docsreader", password: "docs reader password" }
 
 interface RunningApp {
   readonly url: string

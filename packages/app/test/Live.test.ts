@@ -19,10 +19,10 @@ describe("the composed app, in process", () => {
       const config = yield* configFrom({ PORT: String(port), USERKIT_STORE: "memory", BCRYPT_COST: "4" })
       yield* Layer.build(appLayer(config, Redacted.make("s".repeat(32)), () => createServer()))
       const url = `http://127.0.0.1:${port}`
-      const body = { email: "live@example.com", username: "live", password: "password123" }
+      const body = { email: "live@example.com", username: "live", password: "a live test password" }
       expect((yield* Effect.promise(() => postJson(`${url}/api/v1/auth/register`, body))).status).toBe(201)
       const login = yield* Effect.promise(() =>
-        postJson(`${url}/api/v1/auth/login`, { username: "live", password: "password123" }),
+        postJson(`${url}/api/v1/auth/login`, { username: "live", password: "a live test password" }),
       )
       const me = yield* Effect.promise(() => get(`${url}/api/v1/auth/me`, String(login.json.access_token)))
       expect(me.json).toMatchObject({ username: "live" })
@@ -40,11 +40,11 @@ describe("the composed app, in process", () => {
           yield* Layer.build(appLayer(config, Redacted.make(secret), () => createServer()))
           const url = `http://127.0.0.1:${port}`
           for (const name of names) {
-            const body = { email: `${name}@example.com`, username: name, password: "password123" }
+            const body = { email: `${name}@example.com`, username: name, password: "a live test password" }
             yield* Effect.promise(() => postJson(`${url}/api/v1/auth/register`, body))
           }
           const login = yield* Effect.promise(() =>
-            postJson(`${url}/api/v1/auth/login`, { username: names[0], password: "password123" }),
+            postJson(`${url}/api/v1/auth/login`, { username: names[0], password: "a live test password" }),
           )
           return (query: string) =>
             Effect.promise(() => get(`${url}/api/v1/users?${query}`, String(login.json.access_token)))

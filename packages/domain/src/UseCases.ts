@@ -5,7 +5,7 @@ import { Directory } from "./users/Directory.js"
 import { OwnAccount } from "./users/OwnAccount.js"
 
 /**
- * Every use case, given the ports (UserRepository, PasswordHasher, AccessTokens): provide it the
+ * Every use case, given the ports (UserRepository, PasswordHasher, AccessTokens), the Limits and the PasswordPolicy: provide it the
  * adapters' layers and the whole domain runs. The one place the use cases are composed.
  */
 export const layer = Layer.mergeAll(Accounts.Default, OwnAccount.Default, Directory.Default, Administration.Default)

@@ -2,6 +2,7 @@ import { HttpApiBuilder, HttpApp, HttpServerResponse } from "@effect/platform"
 import { Accounts } from "@userkit/domain"
 import { Effect, Layer } from "effect"
 import { Api } from "../Api.js"
+import * as ClientAddress from "../edge/ClientAddress.js"
 import { HttpMetrics } from "../edge/HttpMetrics.js"
 import { asProblems } from "../problems/DomainProblems.js"
 import * as Authentication from "../security/Authentication.js"
@@ -17,9 +18,13 @@ export const layer = HttpApiBuilder.group(Api, "auth", (handlers) =>
     const accounts = yield* Accounts
     const metrics = yield* HttpMetrics
     return handlers
-      .handle("register", ({ payload }) => asProblems(accounts.register(payload)))
+      .handle("register", ({ payload }) =>
+        asProblems(Effect.flatMap(ClientAddress.current, (client) => accounts.register(payload, client))),
+      )
       .handle("login", ({ payload }) =>
-        accounts.login({ login: payload.username, password: payload.password }).pipe(
+        Effect.flatMap(ClientAddress.current, (client) =>
+          accounts.login({ login: payload.username, password: payload.password }, client),
+        ).pipe(
           // Counted here, where the outcome is known: a malformed request (422) is no login attempt.
           Effect.tapBoth({
             onFailure: () => metrics.recordLogin("failure"),

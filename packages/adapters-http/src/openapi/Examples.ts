@@ -7,6 +7,7 @@ import {
   type PasswordChange,
   type ProfileChanges,
   type PublicProfile,
+  RateLimited,
   type Registration,
   type User,
   UserNotFound,
@@ -132,5 +133,6 @@ export const byStatus: Readonly<Record<string, unknown>> = {
   413: problemBody(tooLarge(DEFAULT_MAX_BODY_BYTES)),
   415: problemBody(unsupportedMediaType()),
   422: invalidRequest,
+  429: problemBody(toProblem(new RateLimited({ retryAfterSeconds: 30 }))),
   500: problemBody(internalError()),
 }

@@ -2,6 +2,7 @@ import { HttpApp, HttpServerResponse } from "@effect/platform"
 import type * as Domain from "@userkit/domain"
 import { MAX_OFFSET } from "@userkit/domain"
 import { type Cause, Effect, Match } from "effect"
+import { invalidPayload } from "./InvalidPayload.js"
 import {
   BadRequest,
   Conflict,
@@ -55,6 +56,10 @@ const domainProblems = {
   InactiveUser: unauthorized,
   InvalidToken: unauthorized,
   WrongPassword: () => problem(BadRequest, "wrong_password", "the current password is not correct"),
+  // Answered as the schema answers a wrong field, by the same code: a client cannot tell (nor needs
+  // to) whether the payload's schema or the password policy refused the password.
+  PasswordRejected: (error: Domain.PasswordRejected) =>
+    invalidPayload([{ _tag: "Refinement", path: [error.field], message: error.reason }]),
   UserNotFound: () => problem(NotFound, "user_not_found", "no such user"),
   Forbidden: () => problem(Forbidden, "forbidden", "only a superuser may do this"),
   HiddenField: (error: Domain.HiddenField) =>

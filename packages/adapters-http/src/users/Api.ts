@@ -5,7 +5,7 @@ import { DirectoryPage, DirectoryQuery } from "../listing/Listing.js"
 import { documented } from "../openapi/Documented.js"
 import * as Examples from "../openapi/Examples.js"
 import { reportingAllErrors } from "../problems/InvalidPayload.js"
-import { BodyProblems, Conflict, NotFound, UnprocessableContent } from "../problems/Problem.js"
+import { BodyProblems, Conflict, NotFound, TooManyRequests, UnprocessableContent } from "../problems/Problem.js"
 import { Authentication } from "../security/Authentication.js"
 import { UserIdPath } from "./UserIdPath.js"
 
@@ -47,12 +47,14 @@ const changePassword = HttpApiEndpoint.post("changePassword", "/users/me/passwor
   .addSuccess(HttpApiSchema.NoContent)
   .addError(NotFound)
   .addError(BodyProblems)
+  .addError(TooManyRequests)
   .annotateContext(
     documented({
       summary: "Change your password",
       description:
-        "Sets a new password (8 to 128 characters), authorized by the current one. A wrong current password " +
-        "gets a 400 with code `wrong_password`. Tokens already issued stay valid until they expire.",
+        "Sets a new password (the password policy applies), authorized by the current one. A wrong current " +
+        "password gets a 400 with code `wrong_password`, and counts as a failed login on the account " +
+        "(429 `rate_limited` after a few). Tokens already issued stay valid until they expire.",
       request: Examples.aPasswordChange,
       responses: { 400: Examples.wrongPassword, 404: Examples.userNotFound },
     }),

@@ -2,6 +2,7 @@ import { HttpApiBuilder } from "@effect/platform"
 import { Directory, OwnAccount, type ProfileChanges } from "@userkit/domain"
 import { Effect, Layer } from "effect"
 import { Api } from "../Api.js"
+import * as ClientAddress from "../edge/ClientAddress.js"
 import { answerListing } from "../listing/Listing.js"
 import { asProblems } from "../problems/DomainProblems.js"
 import * as Authentication from "../security/Authentication.js"
@@ -19,7 +20,11 @@ export const layer = HttpApiBuilder.group(Api, "users", (handlers) =>
       .handle("updateMe", ({ payload }) => updateProfile(payload))
       .handle("replaceMe", ({ payload }) => updateProfile(payload))
       .handle("changePassword", ({ payload }) =>
-        asProblems(Effect.flatMap(CurrentUser, (me) => own.changePassword(me, payload))),
+        asProblems(
+          Effect.flatMap(Effect.all([CurrentUser, ClientAddress.current]), ([me, client]) =>
+            own.changePassword(me, payload, client),
+          ),
+        ),
       )
       .handle("deactivateMe", () => asProblems(Effect.flatMap(CurrentUser, (me) => own.deactivate(me))))
       .handle("list", ({ urlParams }) => answerListing("directory", urlParams, directory.list))

@@ -97,11 +97,13 @@ layer(testApp(), { excludeTestServices: true })("the admin endpoints, for a supe
         headers: bearer(admin.token),
         json: { ...aRegistration(), role: "admin", password: "short" },
       })
-      expect(
-        expectProblem(wrong, 422, "invalid_request")
-          .errors?.map((e) => e.pointer)
-          .sort(),
-      ).toEqual(["#/password", "#/role"])
+      expect(expectProblem(wrong, 422, "invalid_request").errors?.map((e) => e.pointer)).toEqual(["#/role"])
+      const weak = yield* send(usersPath, {
+        method: "POST",
+        headers: bearer(admin.token),
+        json: { ...aRegistration(), password: "short" },
+      })
+      expect(expectProblem(weak, 422, "invalid_request").errors?.map((e) => e.pointer)).toEqual(["#/password"])
     }),
   )
 

@@ -28,7 +28,7 @@ const FlakyUsers = Layer.effect(
 
 const timeoutMs = 1000
 
-layer(testApp({}, FlakyUsers), { excludeTestServices: true })("while the store is unavailable", (it) => {
+layer(testApp({}, { users: FlakyUsers }), { excludeTestServices: true })("while the store is unavailable", (it) => {
   it.effect("answers 503 with Retry-After, logs a warning per request, and serves again once it is back", () =>
     Effect.gen(function* () {
       const { logs } = yield* TestApp

@@ -2,8 +2,8 @@ import { createServer } from "node:http"
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { JwtAccessTokens } from "@userkit/adapters-crypto"
-import { FastPasswordHasher, MemoryUserRepository } from "@userkit/adapters-memory"
-import { UseCases, type UserRepository } from "@userkit/domain"
+import { FastPasswordHasher, MemoryRateLimiter, MemoryUserRepository } from "@userkit/adapters-memory"
+import { type LimitRules, Limits, PasswordPolicy, UseCases, type UserRepository } from "@userkit/domain"
 import { Context, Duration, Effect, HashMap, Layer, Logger, Option, Redacted, Ref } from "effect"
 import { HttpApp, ReadinessCheck } from "../../src/index.js"
 
@@ -34,20 +34,31 @@ export class TestApp extends Context.Tag("test/TestApp")<
   }
 >() {}
 
-const domain = (users: Layer.Layer<UserRepository>) =>
+export interface TestDomainOptions {
+  /** Replaces the memory store (one that fails on cue, say). */
+  readonly users?: Layer.Layer<UserRepository>
+  /** The limits to apply, counted in memory; none when absent. */
+  readonly limits?: LimitRules
+}
+
+const domain = ({ users = MemoryUserRepository.layer, limits }: TestDomainOptions) =>
   UseCases.layer.pipe(
-    Layer.provideMerge(Layer.mergeAll(users, FastPasswordHasher.layer(), JwtAccessTokens.layer(tokenOptions))),
+    Layer.provideMerge(
+      Layer.mergeAll(
+        users,
+        FastPasswordHasher.layer(),
+        JwtAccessTokens.layer(tokenOptions),
+        PasswordPolicy.layer(),
+        limits === undefined ? Limits.unlimited : Limits.layer(limits).pipe(Layer.provide(MemoryRateLimiter.layer)),
+      ),
+    ),
   )
 
 /**
  * `HttpApp.layer` on port 0 over the memory store, bcrypt-free hashing and real JWTs. The store,
  * hasher and token services are exposed too, so a test can set up what the API cannot (an inactive user).
- * `users` replaces the memory store (one that fails on cue, say).
  */
-export const testApp = (
-  options: Partial<HttpApp.Options> = {},
-  users: Layer.Layer<UserRepository> = MemoryUserRepository.layer,
-) =>
+export const testApp = (options: Partial<HttpApp.Options> = {}, domainOptions: TestDomainOptions = {}) =>
   Layer.unwrapEffect(
     Effect.gen(function* () {
       const notReady = yield* Ref.make(Option.none<string>())
@@ -71,7 +82,7 @@ export const testApp = (
       return handle.pipe(
         Layer.provideMerge(HttpApp.layer({ cursorKey: testCursorKey, ...options })),
         Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0 })),
-        Layer.provideMerge(domain(users)),
+        Layer.provideMerge(domain(domainOptions)),
         Layer.provide(readiness),
         Layer.provide(Logger.replace(Logger.defaultLogger, capture)),
       )

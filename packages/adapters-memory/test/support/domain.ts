@@ -1,4 +1,5 @@
 import { Accounts, Administration, NewSuperuser, Registration } from "@userkit/domain"
+import { aClient } from "@userkit/domain/testing"
 import { Effect, Schema } from "effect"
 import { MemoryDomain } from "../../src/index.js"
 
@@ -17,6 +18,7 @@ export const aMember = (fields: Record<string, unknown> = {}) => {
         password: "member password",
         ...fields,
       }),
+      aClient,
     ),
   )
 }

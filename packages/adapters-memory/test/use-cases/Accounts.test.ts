@@ -7,14 +7,16 @@ import {
   InactiveUser,
   InvalidCredentials,
   InvalidToken,
+  Limits,
   PasswordHasher,
+  PasswordPolicy,
   Registration,
   UseCases,
   type UserId,
   UsernameTaken,
   UserRepository,
 } from "@userkit/domain"
-import { aStoredUser, type StoredUserOverrides } from "@userkit/domain/testing"
+import { aClient, aStoredUser, type StoredUserOverrides } from "@userkit/domain/testing"
 import { DateTime, Effect, Either, Layer, Option, Redacted, Ref, Schema, TestClock } from "effect"
 import { FastPasswordHasher, MemoryAccessTokens, MemoryUserRepository } from "../../src/index.js"
 
@@ -42,6 +44,8 @@ const TestDomain = UseCases.layer.pipe(
     Layer.mergeAll(
       MemoryUserRepository.layer,
       MemoryAccessTokens.layer(),
+      Limits.unlimited,
+      PasswordPolicy.layer(),
       InstrumentedHasher.pipe(Layer.provide(FastPasswordHasher.layer({ cost: 2 }))),
     ),
   ),
@@ -74,7 +78,7 @@ describe("Accounts", () => {
   it.effect("register - opens an active, unprivileged account stamped with the clock's time", () =>
     Effect.gen(function* () {
       yield* TestClock.setTime(Date.parse("2026-05-04T03:02:01.000Z"))
-      const user = yield* (yield* Accounts).register(registration({ full_name: "Ada Lovelace" }))
+      const user = yield* (yield* Accounts).register(registration({ full_name: "Ada Lovelace" }), aClient)
       expect(user).toMatchObject({ email: "ada@example.com", username: "ada", full_name: "Ada Lovelace", bio: null })
       expect(user).toMatchObject({ is_active: true, is_superuser: false })
       expect(DateTime.formatIso(user.created_at)).toBe("2026-05-04T03:02:01.000Z")
@@ -85,13 +89,13 @@ describe("Accounts", () => {
   it.effect("register - refuses a second account with the same email or username in another case", () =>
     Effect.gen(function* () {
       const accounts = yield* Accounts
-      yield* accounts.register(registration())
+      yield* accounts.register(registration(), aClient)
       const sameEmail = yield* Effect.either(
-        accounts.register(registration({ email: " ADA@example.COM ", username: "x_y" })),
+        accounts.register(registration({ email: " ADA@example.COM ", username: "x_y" }), aClient),
       )
       expect(sameEmail).toEqual(Either.left(new EmailAlreadyRegistered()))
       const sameName = yield* Effect.either(
-        accounts.register(registration({ email: "b@example.com", username: "ADA" })),
+        accounts.register(registration({ email: "b@example.com", username: "ADA" }), aClient),
       )
       expect(sameName).toEqual(Either.left(new UsernameTaken()))
     }).pipe(Effect.provide(TestDomain)),
@@ -100,9 +104,9 @@ describe("Accounts", () => {
   it.effect("login - by email or username in any case, with a token that speaks for the user", () =>
     Effect.gen(function* () {
       const accounts = yield* Accounts
-      const user = yield* accounts.register(registration())
+      const user = yield* accounts.register(registration(), aClient)
       for (const login of ["ada@example.com", " ADA@EXAMPLE.COM ", "ada", "Ada"]) {
-        const session = yield* accounts.login(credentials(login, "correct horse battery"))
+        const session = yield* accounts.login(credentials(login, "correct horse battery"), aClient)
         expect(session.user).toEqual(user)
         expect(session.expiresIn).toBeGreaterThan(0)
         expect(yield* accounts.currentUser(session.accessToken)).toEqual(user)
@@ -113,10 +117,12 @@ describe("Accounts", () => {
   it.effect("login - a wrong password and an unknown account fail alike, after the same hashing work", () =>
     Effect.gen(function* () {
       const accounts = yield* Accounts
-      yield* accounts.register(registration())
+      yield* accounts.register(registration(), aClient)
       yield* Ref.set(verifications, 0)
-      const wrong = yield* Effect.either(accounts.login(credentials("ada", "not the password")))
-      const unknown = yield* Effect.either(accounts.login(credentials("nobody@example.com", "not the password")))
+      const wrong = yield* Effect.either(accounts.login(credentials("ada", "not the password"), aClient))
+      const unknown = yield* Effect.either(
+        accounts.login(credentials("nobody@example.com", "not the password"), aClient),
+      )
       expect(wrong).toEqual(Either.left(new InvalidCredentials()))
       expect(unknown).toEqual(Either.left(new InvalidCredentials()))
       expect(yield* Ref.get(verifications)).toBe(2)
@@ -132,10 +138,10 @@ describe("Accounts", () => {
         ...stored,
         passwordHash: yield* hasher.hash(Redacted.make("right password")),
       })
-      expect(yield* Effect.either(accounts.login(credentials("sleeper", "right password")))).toEqual(
+      expect(yield* Effect.either(accounts.login(credentials("sleeper", "right password"), aClient))).toEqual(
         Either.left(new InactiveUser()),
       )
-      expect(yield* Effect.either(accounts.login(credentials("sleeper", "wrong password")))).toEqual(
+      expect(yield* Effect.either(accounts.login(credentials("sleeper", "wrong password"), aClient))).toEqual(
         Either.left(new InvalidCredentials()),
       )
     }).pipe(Effect.provide(TestDomain)),
@@ -147,12 +153,12 @@ describe("Accounts", () => {
       const hasher = yield* PasswordHasher
       const stored = yield* storedBeforeCostChange("old cost password", { username: "veteran" })
       expect(hasher.needsRehash(stored.passwordHash)).toBe(true)
-      yield* accounts.login(credentials("veteran", "old cost password"))
+      yield* accounts.login(credentials("veteran", "old cost password"), aClient)
       const upgraded = yield* storedHash(stored.user.id)
       expect(upgraded).not.toEqual(stored.passwordHash)
       expect(hasher.needsRehash(upgraded)).toBe(false)
       expect(yield* hasher.verify(Redacted.make("old cost password"), upgraded)).toBe(true)
-      yield* accounts.login(credentials("veteran", "old cost password"))
+      yield* accounts.login(credentials("veteran", "old cost password"), aClient)
       expect(yield* storedHash(stored.user.id)).toEqual(upgraded)
     }).pipe(Effect.provide(TestDomain)),
   )
@@ -161,12 +167,12 @@ describe("Accounts", () => {
     Effect.gen(function* () {
       const accounts = yield* Accounts
       const veteran = yield* storedBeforeCostChange("old cost password", { username: "veteran" })
-      expect(yield* Effect.either(accounts.login(credentials("veteran", "not the password")))).toEqual(
+      expect(yield* Effect.either(accounts.login(credentials("veteran", "not the password"), aClient))).toEqual(
         Either.left(new InvalidCredentials()),
       )
       expect(yield* storedHash(veteran.user.id)).toEqual(veteran.passwordHash)
       const sleeper = yield* storedBeforeCostChange("old cost password", { username: "sleeper", is_active: false })
-      expect(yield* Effect.either(accounts.login(credentials("sleeper", "old cost password")))).toEqual(
+      expect(yield* Effect.either(accounts.login(credentials("sleeper", "old cost password"), aClient))).toEqual(
         Either.left(new InactiveUser()),
       )
       expect(yield* storedHash(sleeper.user.id)).toEqual(sleeper.passwordHash)
@@ -181,13 +187,15 @@ describe("Accounts", () => {
       const changed = yield* hasher.hash(Redacted.make("brand new password"))
       // Lands after the login has verified the old password, while it hashes it anew.
       yield* Ref.set(beforeNextHash, Effect.orDie((yield* UserRepository).setPasswordHash(stored.user.id, changed)))
-      const session = yield* accounts.login(credentials("veteran", "old cost password"))
+      const session = yield* accounts.login(credentials("veteran", "old cost password"), aClient)
       expect(session.user.id).toEqual(stored.user.id)
       expect(yield* storedHash(stored.user.id)).toEqual(changed)
-      expect(yield* Effect.either(accounts.login(credentials("veteran", "old cost password")))).toEqual(
+      expect(yield* Effect.either(accounts.login(credentials("veteran", "old cost password"), aClient))).toEqual(
         Either.left(new InvalidCredentials()),
       )
-      expect((yield* accounts.login(credentials("veteran", "brand new password"))).user.id).toEqual(stored.user.id)
+      expect((yield* accounts.login(credentials("veteran", "brand new password"), aClient)).user.id).toEqual(
+        stored.user.id,
+      )
     }).pipe(Effect.provide(TestDomain)),
   )
 
@@ -197,8 +205,8 @@ describe("Accounts", () => {
       expect(yield* Effect.either(accounts.currentUser(Redacted.make("garbage")))).toEqual(
         Either.left(new InvalidToken()),
       )
-      yield* accounts.register(registration())
-      const session = yield* accounts.login(credentials("ada", "correct horse battery"))
+      yield* accounts.register(registration(), aClient)
+      const session = yield* accounts.login(credentials("ada", "correct horse battery"), aClient)
       yield* TestClock.adjust(`${session.expiresIn + 1} seconds`)
       expect(yield* Effect.either(accounts.currentUser(session.accessToken))).toEqual(Either.left(new InvalidToken()))
 

@@ -12,7 +12,7 @@ import {
   UserNotFound,
   Username,
 } from "@userkit/domain"
-import { aListingRequest } from "@userkit/domain/testing"
+import { aClient, aListingRequest } from "@userkit/domain/testing"
 import { Effect, Either, Option, Schema } from "effect"
 import { aMember, aSuperuser, TestDomain } from "../support/domain.js"
 
@@ -95,6 +95,7 @@ describe("administration", () => {
       expect(promoted.is_superuser).toBe(true)
       const session = yield* (yield* Accounts).login(
         Schema.decodeUnknownSync(Credentials)({ login: "promoted", password: "set by root!" }),
+        aClient,
       )
       expect(session.user.is_superuser).toBe(true)
       yield* admin.update(root, member.id, changes({ is_superuser: false, is_active: false }))

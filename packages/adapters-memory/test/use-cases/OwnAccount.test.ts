@@ -14,13 +14,14 @@ import {
   UserRepository,
   WrongPassword,
 } from "@userkit/domain"
+import { aClient } from "@userkit/domain/testing"
 import { Effect, Either, Option, Schema, TestClock } from "effect"
 import { aMember, aSuperuser, TestDomain } from "../support/domain.js"
 
 const changes = Schema.decodeUnknownSync(ProfileChanges)
 const login = (username: string, password: string) =>
   Effect.flatMap(Accounts, (a) =>
-    Effect.either(a.login(Schema.decodeUnknownSync(Credentials)({ login: username, password }))),
+    Effect.either(a.login(Schema.decodeUnknownSync(Credentials)({ login: username, password }), aClient)),
   )
 
 describe("a user's own account", () => {
@@ -61,10 +62,10 @@ describe("a user's own account", () => {
       const own = yield* OwnAccount
       const change = (current: string, next: string) =>
         Schema.decodeUnknownSync(PasswordChange)({ current_password: current, new_password: next })
-      expect(yield* Effect.either(own.changePassword(me, change("wrong password", "brand new password")))).toEqual(
-        Either.left(new WrongPassword()),
-      )
-      yield* own.changePassword(me, change("member password", "brand new password"))
+      expect(
+        yield* Effect.either(own.changePassword(me, change("wrong password", "brand new password"), aClient)),
+      ).toEqual(Either.left(new WrongPassword()))
+      yield* own.changePassword(me, change("member password", "brand new password"), aClient)
       expect(yield* login("changer", "member password")).toEqual(Either.left(new InvalidCredentials()))
       expect(Either.isRight(yield* login("changer", "brand new password"))).toBe(true)
     }).pipe(Effect.provide(TestDomain)),
@@ -81,7 +82,7 @@ describe("a user's own account", () => {
         }),
       )
       const results = yield* Effect.all(
-        attempts.map((change) => Effect.either(own.changePassword(me, change))),
+        attempts.map((change) => Effect.either(own.changePassword(me, change, aClient))),
         { concurrency: "unbounded" },
       )
       expect(results.filter(Either.isRight)).toHaveLength(1)
@@ -118,6 +119,7 @@ describe("a user's own account", () => {
       const accounts = yield* Accounts
       const session = yield* accounts.login(
         Schema.decodeUnknownSync(Credentials)({ login: "leaver", password: "member password" }),
+        aClient,
       )
       yield* own.deactivate(me)
       expect(yield* Effect.either(accounts.currentUser(session.accessToken))).toEqual(Either.left(new InactiveUser()))

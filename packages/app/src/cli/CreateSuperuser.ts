@@ -1,5 +1,5 @@
 import { Command, Options } from "@effect/cli"
-import { Administration, NewSuperuser } from "@userkit/domain"
+import { Administration, NewSuperuser, PasswordPolicy, type PasswordRejected } from "@userkit/domain"
 import { Console, Effect, Layer, ParseResult, Redacted, Schema } from "effect"
 import { CliFailure, databaseFailure, ExitCode, loadConfig } from "./CliFailure.js"
 import { PASSWORD_VARIABLE, readPassword } from "./PasswordInput.js"
@@ -15,6 +15,9 @@ const invalidInput = (error: ParseResult.ParseError) =>
 
 // Checked before the password is asked for, so a typo in the email costs no typing.
 const Identity = Schema.Struct({ email: NewSuperuser.fields.email, username: NewSuperuser.fields.username })
+
+const weakPassword = ({ reason }: PasswordRejected) =>
+  new CliFailure({ reason: `invalid password: ${reason}`, code: ExitCode.usage })
 
 const conflict = (reason: string) =>
   Effect.fail(new CliFailure({ reason: `${reason}: no account was created`, code: ExitCode.failure }))
@@ -45,6 +48,9 @@ export const createSuperuser = Command.make("create-superuser", { email, usernam
     const input = yield* Schema.decodeUnknown(NewSuperuser)({ ...options, password: Redacted.value(password) }).pipe(
       Effect.mapError(invalidInput),
     )
+    // The local rules, before the store is opened; the use case checks again, breaches included.
+    const policy = yield* PasswordPolicy.make(config.passwords.rules)
+    yield* policy.check(input.password, input, "password").pipe(Effect.mapError(weakPassword))
     // Loaded here, not on top: `migrate` and `--help` then start without the HTTP and crypto adapters.
     const { accountsLayer } = yield* Effect.promise(() => import("../Live.js"))
     const user = yield* Effect.flatMap(Administration, (administration) =>
@@ -54,6 +60,7 @@ export const createSuperuser = Command.make("create-superuser", { email, usernam
       Effect.catchTags({
         EmailAlreadyRegistered: () => conflict(`the email ${input.email} is already registered`),
         UsernameTaken: () => conflict(`the username ${input.username} is already taken`),
+        PasswordRejected: (rejected) => Effect.fail(weakPassword(rejected)),
         SqlError: (error) => Effect.fail(databaseFailure(config.store)(error)),
         MigrationError: (error) => Effect.fail(databaseFailure(config.store)(error)),
         DataDirectoryUnavailable: (error) => Effect.fail(databaseFailure(config.store)(error)),

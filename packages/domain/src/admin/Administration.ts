@@ -2,6 +2,7 @@ import { DateTime, Effect, Option, Schema } from "effect"
 import { Registration } from "../auth/Accounts.js"
 import { Password } from "../auth/Password.js"
 import { PasswordHasher } from "../auth/PasswordHasher.js"
+import { PasswordPolicy, type PasswordRejected } from "../auth/PasswordPolicy.js"
 import {
   type EmailAlreadyRegistered,
   Forbidden,
@@ -42,6 +43,7 @@ export class Administration extends Effect.Service<Administration>()("userkit/Ad
   effect: Effect.gen(function* () {
     const users = yield* UserRepository
     const hasher = yield* PasswordHasher
+    const policy = yield* PasswordPolicy
 
     const requireSuperuser = (actor: User): Effect.Effect<void, Forbidden> =>
       actor.is_superuser && actor.is_active ? Effect.void : Effect.fail(new Forbidden())
@@ -49,6 +51,7 @@ export class Administration extends Effect.Service<Administration>()("userkit/Ad
     const open = Effect.fn("Administration.open")(function* (input: NewAccount) {
       const now = yield* DateTime.now
       const { password, ...fields } = input
+      yield* policy.check(password, fields, "password")
       const user = new User({ ...fields, id: yield* generateUserId, created_at: now, updated_at: now })
       yield* users.insert({ user, passwordHash: yield* hasher.hash(password) })
       return user
@@ -77,7 +80,7 @@ export class Administration extends Effect.Service<Administration>()("userkit/Ad
       create: Effect.fn("Administration.create")(function* (
         actor: User,
         input: NewAccount,
-      ): Effect.fn.Return<User, Forbidden | EmailAlreadyRegistered | UsernameTaken> {
+      ): Effect.fn.Return<User, Forbidden | EmailAlreadyRegistered | UsernameTaken | PasswordRejected> {
         yield* requireSuperuser(actor)
         return yield* open(input)
       }),
@@ -87,10 +90,19 @@ export class Administration extends Effect.Service<Administration>()("userkit/Ad
         changes: AccountChanges,
       ): Effect.fn.Return<
         User,
-        Forbidden | UserNotFound | EmailAlreadyRegistered | UsernameTaken | LastActiveSuperuser
+        Forbidden | UserNotFound | EmailAlreadyRegistered | UsernameTaken | LastActiveSuperuser | PasswordRejected
       > {
         yield* requireSuperuser(actor)
         const { password, ...fields } = changes
+        if (password !== undefined) {
+          // Checked against who the account will be: the email and username this change leaves it.
+          const { user } = yield* find(id)
+          yield* policy.check(
+            password,
+            { email: fields.email ?? user.email, username: fields.username ?? user.username },
+            "password",
+          )
+        }
         // Hashed first: a slow hash must not sit between the write and its answer.
         const passwordHash = password === undefined ? undefined : yield* hasher.hash(password)
         const updated = yield* users.update(id, yield* stamped(fields))
@@ -107,7 +119,7 @@ export class Administration extends Effect.Service<Administration>()("userkit/Ad
       /** An active superuser, for an operator bootstrapping a deployment. */
       bootstrapSuperuser: Effect.fn("Administration.bootstrapSuperuser")(function* (
         input: NewSuperuser,
-      ): Effect.fn.Return<User, EmailAlreadyRegistered | UsernameTaken> {
+      ): Effect.fn.Return<User, EmailAlreadyRegistered | UsernameTaken | PasswordRejected> {
         return yield* open({
           ...input,
           full_name: null,

@@ -1,11 +1,15 @@
 import { DateTime, Effect, Option, Redacted, Schema } from "effect"
+import type { RateLimited } from "../limits/errors.js"
+import { Limits } from "../limits/Limits.js"
 import type { EmailAlreadyRegistered, UsernameTaken } from "../users/errors.js"
 import { AvatarUrl, Bio, Email, FullName, generateUserId, normalizeLogin, User, Username } from "../users/User.js"
 import { UserRepository } from "../users/UserRepository.js"
 import { AccessTokens } from "./AccessTokens.js"
+import type { Client } from "./Client.js"
 import { InactiveUser, InvalidCredentials, InvalidToken } from "./errors.js"
 import { Password } from "./Password.js"
 import { PasswordHasher } from "./PasswordHasher.js"
+import { PasswordPolicy, type PasswordRejected } from "./PasswordPolicy.js"
 
 /** What a newcomer sends to open an account. Unknown fields are refused, not ignored. */
 export const Registration = Schema.Struct({
@@ -48,11 +52,16 @@ export class Accounts extends Effect.Service<Accounts>()("userkit/Accounts", {
     const users = yield* UserRepository
     const hasher = yield* PasswordHasher
     const tokens = yield* AccessTokens
+    const limits = yield* Limits
+    const policy = yield* PasswordPolicy
     const dummyHash = yield* hasher.hash(dummyPassword)
 
     const register = Effect.fn("Accounts.register")(function* (
       input: Registration,
-    ): Effect.fn.Return<User, EmailAlreadyRegistered | UsernameTaken> {
+      client: Client,
+    ): Effect.fn.Return<User, EmailAlreadyRegistered | UsernameTaken | PasswordRejected | RateLimited> {
+      yield* limits.fromAddress("register", client)
+      yield* policy.check(input.password, input, "password")
       const now = yield* DateTime.now
       const user = new User({
         id: yield* generateUserId,
@@ -71,16 +80,30 @@ export class Accounts extends Effect.Service<Accounts>()("userkit/Accounts", {
       return user
     })
 
+    /**
+     * A session for the account `credentials` name, if its password is right. Every way it can go
+     * wrong before the password is known right costs one verification and answers alike: an
+     * unknown login, a wrong password, and a login whose guesses must wait (a 429, the same for an
+     * account that exists and one that does not).
+     */
     const login = Effect.fn("Accounts.login")(function* (
       credentials: Credentials,
-    ): Effect.fn.Return<SignedIn, InvalidCredentials | InactiveUser> {
-      const found = yield* users.findByLogin(normalizeLogin(credentials.login))
+      client: Client,
+    ): Effect.fn.Return<SignedIn, InvalidCredentials | InactiveUser | RateLimited> {
+      yield* limits.fromAddress("login", client)
+      const subject = normalizeLogin(credentials.login)
+      const found = yield* users.findByLogin(subject)
+      const owner = Option.map(found, (stored) => stored.user.id)
+      const claim = yield* Effect.either(limits.claimGuess(subject, owner, client))
+      const admitted = Option.filter(found, () => claim._tag === "Right")
       const passwordMatches = yield* hasher.verify(
         credentials.password,
-        Option.match(found, { onNone: () => dummyHash, onSome: (stored) => stored.passwordHash }),
+        Option.match(admitted, { onNone: () => dummyHash, onSome: (stored) => stored.passwordHash }),
       )
-      if (Option.isNone(found) || !passwordMatches) return yield* new InvalidCredentials()
-      const { user, passwordHash } = found.value
+      if (claim._tag === "Left") return yield* claim.left
+      if (Option.isNone(admitted) || !passwordMatches) return yield* new InvalidCredentials()
+      const { user, passwordHash } = admitted.value
+      yield* limits.guessed([normalizeLogin(user.email), normalizeLogin(user.username)], user.id, client)
       if (!user.is_active) return yield* new InactiveUser()
       // A hash from before a cost change is remade while the password is at hand. Compare-and-set:
       // if the password changed meanwhile, the new one stands and this rehash is dropped.

@@ -1,4 +1,4 @@
-import { Context, Data, type Effect } from "effect"
+import { Context, Data, type Duration, type Effect } from "effect"
 import type { BackoffRule, RateRule } from "./Rules.js"
 
 /** A limiter's answer: go ahead, or wait `retryAfterSeconds` (whole seconds, at least 1). */
@@ -17,8 +17,8 @@ export const refusedFor = (millis: number): RateDecision =>
  * concurrent calls on one key never both see the last free place. Time is the caller's Clock, so
  * every instance sharing a store must keep its clock in sync (NTP). A store that cannot be reached
  * raises `StoreUnavailable` as a defect, quickly: whether to let the request through is the use
- * case's choice. The sliding windows of `consume` and the failures of `attempt` live apart: the
- * same key names two independent counters.
+ * case's choice. The sliding windows of `consume`, the failures of `attempt` and the facts of
+ * `remember` live apart: the same key names three independent entries.
  */
 export class RateLimiter extends Context.Tag("userkit/RateLimiter")<
   RateLimiter,
@@ -34,5 +34,9 @@ export class RateLimiter extends Context.Tag("userkit/RateLimiter")<
     readonly attempt: (key: string, rule: BackoffRule) => Effect.Effect<RateDecision>
     /** Forgets the failures counted on `key` by `attempt` (the attempt succeeded). */
     readonly reset: (key: string) => Effect.Effect<void>
+    /** Remembers `key` for `ttl` from now (again: from now again): a fact to recall, such as an address an account logged in from. */
+    readonly remember: (key: string, ttl: Duration.Duration) => Effect.Effect<void>
+    /** Whether `key` is remembered: `remember`ed less than its `ttl` ago. Apart from the counters of the same key. */
+    readonly recalls: (key: string) => Effect.Effect<boolean>
   }
 >() {}

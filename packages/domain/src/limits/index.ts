@@ -1,3 +1,5 @@
+export * from "./AddressKey.js"
 export * from "./errors.js"
+export * from "./Limits.js"
 export * from "./RateLimiter.js"
 export * from "./Rules.js"

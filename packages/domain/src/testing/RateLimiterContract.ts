@@ -21,6 +21,9 @@ const consume = (key: string, rule: RateRule) => Effect.flatMap(RateLimiter, (li
 const attempt = (key: string, rule: BackoffRule = failedLogins) =>
   Effect.flatMap(RateLimiter, (limiter) => limiter.attempt(key, rule))
 const reset = (key: string) => Effect.flatMap(RateLimiter, (limiter) => limiter.reset(key))
+const remember = (key: string, ttl: Duration.DurationInput) =>
+  Effect.flatMap(RateLimiter, (limiter) => limiter.remember(key, Duration.decode(ttl)))
+const recalls = (key: string) => Effect.flatMap(RateLimiter, (limiter) => limiter.recalls(key))
 
 /** `n` decisions on one key, one after the other. */
 const times = (n: number, decide: Effect.Effect<RateDecision, never, RateLimiter>) =>
@@ -223,6 +226,45 @@ export const rateLimiterContract = (name: string, layer: Layer.Layer<RateLimiter
           yield* reset("grace")
           expect(yield* attempt("ada")).toEqual(refused(1))
           expect(yield* consume("ada", perMinute(1))).toEqual(allowed)
+        }),
+      )
+    })
+
+    describe("remembered keys (remember, recalls)", () => {
+      test(
+        "recalls a key for its time to live and not a millisecond longer",
+        Effect.gen(function* () {
+          expect(yield* recalls("ada@203.0.113.7")).toBe(false)
+          yield* remember("ada@203.0.113.7", "30 days")
+          expect(yield* recalls("ada@203.0.113.7")).toBe(true)
+          expect(yield* recalls("ada@203.0.113.8")).toBe(false)
+          yield* TestClock.adjust(Duration.millis(Duration.toMillis("30 days") - 1))
+          expect(yield* recalls("ada@203.0.113.7")).toBe(true)
+          yield* TestClock.adjust("1 millis")
+          expect(yield* recalls("ada@203.0.113.7")).toBe(false)
+        }),
+      )
+
+      test(
+        "starts the time to live over when remembered again",
+        Effect.gen(function* () {
+          yield* remember("k", "1 minute")
+          yield* TestClock.adjust("50 seconds")
+          yield* remember("k", "1 minute")
+          yield* TestClock.adjust("50 seconds")
+          expect(yield* recalls("k")).toBe(true)
+        }),
+      )
+
+      test(
+        "keeps a remembered key apart from the counters of the same key",
+        Effect.gen(function* () {
+          yield* times(5, attempt("k"))
+          yield* remember("k", "1 minute")
+          expect(yield* attempt("k")).toEqual(refused(1))
+          yield* reset("k")
+          expect(yield* recalls("k")).toBe(true)
+          expect(yield* consume("k", perMinute(1))).toEqual(allowed)
         }),
       )
     })

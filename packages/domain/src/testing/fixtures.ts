@@ -1,4 +1,5 @@
 import { DateTime } from "effect"
+import { clientAt } from "../auth/Client.js"
 import { PasswordHash } from "../auth/Password.js"
 import { Email, User, UserId, Username } from "../users/User.js"
 import type { StoredUser } from "../users/UserRepository.js"
@@ -38,3 +39,6 @@ export const aStoredUser = (overrides: StoredUserOverrides = {}): StoredUser => 
     passwordHash: PasswordHash.make(overrides.passwordHash ?? `hash-${tag}`),
   }
 }
+
+/** A client at a documentation address (RFC 5737), with no user agent: who a use-case test acts as. */
+export const aClient = clientAt("203.0.113.10")

@@ -1,8 +1,12 @@
 import { Effect, Option, Schema } from "effect"
 import { PresentedPassword } from "../auth/Accounts.js"
+import type { Client } from "../auth/Client.js"
 import { WrongPassword } from "../auth/errors.js"
 import { Password } from "../auth/Password.js"
 import { PasswordHasher } from "../auth/PasswordHasher.js"
+import { PasswordPolicy, type PasswordRejected } from "../auth/PasswordPolicy.js"
+import type { RateLimited } from "../limits/errors.js"
+import { Limits } from "../limits/Limits.js"
 import { type EmailAlreadyRegistered, type LastActiveSuperuser, UserNotFound, type UsernameTaken } from "./errors.js"
 import { AvatarUrl, Bio, Email, FullName, type User, Username } from "./User.js"
 import { stamped, UserRepository } from "./UserRepository.js"
@@ -28,6 +32,8 @@ export class OwnAccount extends Effect.Service<OwnAccount>()("userkit/OwnAccount
   effect: Effect.gen(function* () {
     const users = yield* UserRepository
     const hasher = yield* PasswordHasher
+    const limits = yield* Limits
+    const policy = yield* PasswordPolicy
 
     /**
      * The caller's own profile, changed; a new email or username must be free. Only the profile
@@ -43,16 +49,24 @@ export class OwnAccount extends Effect.Service<OwnAccount>()("userkit/OwnAccount
     /**
      * A new password, authorized by the current one (the same answer whatever is wrong with it).
      * Stored only if the hash is still the one verified: of two changes racing with the same
-     * current password, one wins and the other is told its current password is wrong.
+     * current password, one wins and the other is told its current password is wrong. A wrong
+     * current password is a failed guess at the account's password, counted as a failed login is:
+     * a stolen access token does not let its holder guess the password at bcrypt's pace.
      */
     const changePassword = Effect.fn("OwnAccount.changePassword")(function* (
       actor: User,
       change: PasswordChange,
-    ): Effect.fn.Return<void, WrongPassword | UserNotFound> {
+      client: Client,
+    ): Effect.fn.Return<void, WrongPassword | UserNotFound | PasswordRejected | RateLimited> {
+      yield* limits.fromAddress("passwordChange", client)
       const stored = yield* users.findById(actor.id)
       if (Option.isNone(stored)) return yield* new UserNotFound()
+      yield* policy.check(change.new_password, stored.value.user, "new_password")
+      const subject = `password-change:${actor.id}`
+      yield* limits.claimGuess(subject, Option.some(actor.id), client)
       const current = stored.value.passwordHash
       if (!(yield* hasher.verify(change.current_password, current))) return yield* new WrongPassword()
+      yield* limits.guessed([subject], actor.id, client)
       const replaced = yield* users.replacePasswordHash(actor.id, current, yield* hasher.hash(change.new_password))
       if (!replaced) return yield* new WrongPassword()
     })
