@@ -1,7 +1,8 @@
 import { webcrypto } from "node:crypto"
-import { AccessTokens, InvalidToken, UserId } from "@userkit/domain"
-import { Clock, Duration, Effect, Layer, Redacted, Schema } from "effect"
+import { AccessTokens, InvalidToken, type TokenGrant } from "@userkit/domain"
+import { Clock, DateTime, type Duration, Effect, Layer, Redacted } from "effect"
 import { jwtVerify, SignJWT } from "jose"
+import { ACCESS_TOKEN_TYPE, grantClaims, rememberingVerified, ttlSeconds } from "./AccessTokenClaims.js"
 
 export interface Options {
   /** HMAC key, at least 32 bytes of UTF-8 (RFC 7518 asks for a key as long as the hash). */
@@ -13,20 +14,7 @@ export interface Options {
 }
 
 export const MIN_SECRET_BYTES = 32
-// Checked before any parsing, so an oversized header cannot make us decode or hash megabytes.
-export const MAX_TOKEN_LENGTH = 4096
-
-// Verified tokens remembered, by their exact text, until they expire: a JWT verification costs more
-// than the rest of an authenticated request's work, and a client sends the same token many times.
-// A forged, altered or retyped token is different text (the header is part of it) and is verified in
-// full. Bounded; oldest out first.
-export const VERIFIED_TOKENS_REMEMBERED = 10_000
-
-// RFC 9068's media type for JWT access tokens: verification requires it, so no other token this
-// service signs (refresh, reset, verification: each with its own typ) can pass as an access token.
-export const ACCESS_TOKEN_TYPE = "at+jwt"
-
-const decodeUserId = Schema.decodeUnknown(UserId)
+export { ACCESS_TOKEN_TYPE, MAX_TOKEN_LENGTH, VERIFIED_TOKENS_REMEMBERED } from "./AccessTokenClaims.js"
 
 /** HS256 access tokens via jose. Time comes from Clock, so TestClock drives issue and expiry. */
 export const make = (options: Options): Effect.Effect<AccessTokens["Type"]> =>
@@ -35,69 +23,49 @@ export const make = (options: Options): Effect.Effect<AccessTokens["Type"]> =>
     if (secret.length < MIN_SECRET_BYTES) {
       return yield* Effect.dieMessage(`SECRET_KEY must be at least ${MIN_SECRET_BYTES} bytes (UTF-8)`)
     }
-    const ttlSeconds = Math.floor(Duration.toSeconds(options.ttl))
-    if (!Number.isFinite(ttlSeconds) || ttlSeconds < 1) {
-      return yield* Effect.dieMessage("access token ttl must be a finite duration of at least one second")
-    }
+    const lifetime = yield* ttlSeconds(options.ttl)
     // A WebCrypto key, imported once: given raw bytes or a KeyObject, jose imports the key through
     // WebCrypto again on every sign and verify (half the cost of a verify).
     const key = yield* Effect.promise(() =>
       webcrypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]),
     )
     const { issuer, audience } = options
-    const verified = new Map<string, { readonly userId: UserId; readonly expiresAtSeconds: number }>()
-    const remember = (jwt: string, userId: UserId, expiresAtSeconds: number) => {
-      if (verified.size >= VERIFIED_TOKENS_REMEMBERED) {
-        const oldest = verified.keys().next()
-        if (oldest.done !== true) verified.delete(oldest.value)
-      }
-      verified.set(jwt, { userId, expiresAtSeconds })
-    }
 
-    const issue = Effect.fn("JwtAccessTokens.issue")(function* (userId: UserId) {
+    // HMAC is deterministic, and so is this token: the same grant at the same second is the same text.
+    const issue = Effect.fn("JwtAccessTokens.issue")(function* (grant: TokenGrant, issuedAt: DateTime.Utc) {
+      const iat = Math.floor(DateTime.toEpochMillis(issuedAt) / 1000)
       const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
       const token = yield* Effect.promise(() =>
-        new SignJWT({})
+        new SignJWT(grantClaims(grant))
           .setProtectedHeader({ alg: "HS256", typ: ACCESS_TOKEN_TYPE })
-          .setSubject(userId)
           .setIssuer(issuer)
           .setAudience(audience)
-          .setIssuedAt(now)
-          .setExpirationTime(now + ttlSeconds)
+          .setIssuedAt(iat)
+          .setExpirationTime(iat + lifetime)
           .sign(key),
       )
-      return { token: Redacted.make(token), expiresIn: ttlSeconds }
+      return { token: Redacted.make(token), expiresIn: Math.max(0, iat + lifetime - now) }
     })
 
     // Every refusal is the same InvalidToken, carrying neither the token nor jose's reason.
-    const verify = Effect.fn("JwtAccessTokens.verify")(function* (token: Redacted.Redacted<string>) {
-      const jwt = Redacted.value(token)
-      if (jwt.length > MAX_TOKEN_LENGTH) return yield* new InvalidToken()
-      const now = yield* Clock.currentTimeMillis
-      const known = verified.get(jwt)
-      if (known !== undefined) {
-        // The same rule as jose's with no leeway: valid while exp is after the current second.
-        if (known.expiresAtSeconds > Math.floor(now / 1000)) return known.userId
-        verified.delete(jwt)
-        return yield* new InvalidToken()
-      }
-      const { payload } = yield* Effect.tryPromise({
+    const verified = rememberingVerified((jwt, now) =>
+      Effect.tryPromise({
         try: () =>
           jwtVerify(jwt, key, {
             algorithms: ["HS256"],
             typ: ACCESS_TOKEN_TYPE,
             issuer,
             audience,
-            requiredClaims: ["exp", "iat", "sub"],
+            requiredClaims: ["exp", "iat", "sub", "sid"],
             currentDate: new Date(now),
             // No leeway: tokens are checked by the instances that issued them, on NTP-synced clocks.
             clockTolerance: 0,
           }),
         catch: () => new InvalidToken(),
-      })
-      const userId = yield* decodeUserId(payload.sub).pipe(Effect.mapError(() => new InvalidToken()))
-      if (payload.exp !== undefined) remember(jwt, userId, payload.exp)
-      return userId
+      }).pipe(Effect.map(({ payload }) => payload)),
+    )
+    const verify = Effect.fn("JwtAccessTokens.verify")(function* (token: Redacted.Redacted<string>) {
+      return yield* verified(Redacted.value(token), yield* Clock.currentTimeMillis)
     })
 
     return AccessTokens.of({ issue, verify })

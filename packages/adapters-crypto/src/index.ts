@@ -1,3 +1,5 @@
 export * as BcryptPasswordHasher from "./BcryptPasswordHasher.js"
+export * as EdDsaAccessTokens from "./EdDsaAccessTokens.js"
 export * as JwtAccessTokens from "./JwtAccessTokens.js"
 export * as PwnedPasswords from "./PwnedPasswords.js"
+export * as SigningKeyRing from "./SigningKeyRing.js"

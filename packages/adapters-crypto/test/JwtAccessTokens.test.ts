@@ -1,8 +1,8 @@
 import { createSecretKey } from "node:crypto"
 import { describe, expect, it } from "@effect/vitest"
-import { AccessTokens, InvalidToken, UserId } from "@userkit/domain"
+import { AccessTokens, InvalidToken, SessionId, UserId } from "@userkit/domain"
 import { accessTokensContract } from "@userkit/domain/testing"
-import { Cause, Clock, Effect, Either, Exit, Redacted, TestClock } from "effect"
+import { Cause, Clock, DateTime, Effect, Either, Exit, Redacted, TestClock } from "effect"
 import { decodeProtectedHeader, type JWTHeaderParameters, type JWTPayload, SignJWT } from "jose"
 import { JwtAccessTokens } from "../src/index.js"
 
@@ -16,13 +16,16 @@ const options: JwtAccessTokens.Options = {
 const layer = JwtAccessTokens.layer(options)
 
 const userId = UserId.make("0190a5a0-0000-7000-8000-000000000001")
+const sessionId = SessionId.make("5d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6")
+const grant = { userId, sessionId }
+const issueNow = Effect.flatMap(Effect.all([AccessTokens, DateTime.now]), ([tokens, now]) => tokens.issue(grant, now))
 const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url")
 
 // Claims valid at the test's Clock, which it.layer shares between the tests of a block.
 const claimsFor = (sub: UserId) =>
   Effect.map(Clock.currentTimeMillis, (millis): JWTPayload => {
     const now = Math.floor(millis / 1000)
-    return { sub, iss: options.issuer, aud: options.audience, iat: now, exp: now + 900 }
+    return { sub, sid: sessionId, iss: options.issuer, aud: options.audience, iat: now, exp: now + 900 }
   })
 const validClaims = claimsFor(userId)
 
@@ -59,13 +62,13 @@ describe("JwtAccessTokens", () => {
     // Without this, the refusals below could pass for a reason other than the one they name.
     it.effect("accepts a token signed by hand with the secret and the expected claims", () =>
       Effect.gen(function* () {
-        expect(yield* verified(yield* signed())).toEqual(Either.right(userId))
+        expect(yield* verified(yield* signed())).toEqual(Either.right(grant))
       }),
     )
 
     it.effect("issues tokens typed at+jwt (RFC 9068)", () =>
       Effect.gen(function* () {
-        const issued = yield* Effect.flatMap(AccessTokens, (tokens) => tokens.issue(userId))
+        const issued = yield* issueNow
         expect(decodeProtectedHeader(Redacted.value(issued.token))).toEqual({ alg: "HS256", typ: "at+jwt" })
       }),
     )
@@ -73,22 +76,22 @@ describe("JwtAccessTokens", () => {
     it.effect("refuses a token of another type, signed with the secret and carrying the expected claims", () =>
       Effect.gen(function* () {
         // The same claims typed at+jwt pass (and are now remembered): only the type differs below.
-        expect(yield* verified(yield* signed())).toEqual(Either.right(userId))
+        expect(yield* verified(yield* signed())).toEqual(Either.right(grant))
         for (const typ of otherTypes) {
           expect(yield* verified(yield* signed(undefined, headerOfType(typ)))).toEqual(refused)
         }
         expect(yield* verified(yield* signed(undefined, { alg: "HS256", typ: "application/at+jwt" }))).toEqual(
-          Either.right(userId),
+          Either.right(grant),
         )
       }),
     )
 
     it.effect("accepts a token until the second it expires, with no leeway", () =>
       Effect.gen(function* () {
-        const issued = yield* Effect.flatMap(AccessTokens, (tokens) => tokens.issue(userId))
+        const issued = yield* issueNow
         expect(issued.expiresIn).toBe(900)
         yield* TestClock.adjust("899 seconds")
-        expect(yield* verified(Redacted.value(issued.token))).toEqual(Either.right(userId))
+        expect(yield* verified(Redacted.value(issued.token))).toEqual(Either.right(grant))
         yield* TestClock.adjust("1 second")
         expect(yield* verified(Redacted.value(issued.token))).toEqual(refused)
       }),
@@ -97,7 +100,7 @@ describe("JwtAccessTokens", () => {
     it.effect("refuses an altered copy of a token it has already verified", () =>
       Effect.gen(function* () {
         const token = yield* signed()
-        expect(yield* verified(token)).toEqual(Either.right(userId))
+        expect(yield* verified(token)).toEqual(Either.right(grant))
         const [header, payload, signature] = token.split(".")
         const forged = `${header}.${base64url({ ...JSON.parse(Buffer.from(payload ?? "", "base64url").toString()), sub: "0190a5a0-0000-7000-8000-000000000002" })}.${signature}`
         expect(yield* verified(forged)).toEqual(refused)
@@ -106,7 +109,7 @@ describe("JwtAccessTokens", () => {
         expect(
           yield* verified(`${token.slice(0, middle)}${token[middle] === "A" ? "B" : "A"}${token.slice(middle + 1)}`),
         ).toEqual(refused)
-        expect(yield* verified(token)).toEqual(Either.right(userId))
+        expect(yield* verified(token)).toEqual(Either.right(grant))
       }),
     )
 

@@ -1,5 +1,5 @@
 import { HttpApiBuilder, HttpRouter, type HttpServer } from "@effect/platform"
-import type { Accounts, Administration, Directory, OwnAccount } from "@userkit/domain"
+import type { Accounts, Administration, Directory, OwnAccount, Sessions } from "@userkit/domain"
 import { Effect, Either, Layer, Redacted } from "effect"
 import { Api } from "./Api.js"
 import * as AdminHandlers from "./admin/Handlers.js"
@@ -13,6 +13,7 @@ import * as ListingCursors from "./listing/ListingCursors.js"
 import * as ApiDocs from "./ops/ApiDocs.js"
 import * as OpsHandlers from "./ops/Handlers.js"
 import * as MetricsRoute from "./ops/MetricsRoute.js"
+import { type Jwks, PublicKeys } from "./ops/PublicKeys.js"
 import type { ReadinessCheck } from "./ops/ReadinessCheck.js"
 import { DEFAULT_MAX_BODY_BYTES, validateCors, validateTrustedProxies } from "./Settings.js"
 import * as UsersHandlers from "./users/Handlers.js"
@@ -40,6 +41,8 @@ export interface Options {
    * from the deployment's secret), or cursors fail after a restart and on another instance.
    */
   readonly cursorKey: Redacted.Redacted<Uint8Array>
+  /** The public keys served at `/.well-known/jwks.json`; an empty set when absent (HMAC-signed tokens). */
+  readonly publicKeys?: Effect.Effect<Jwks>
 }
 
 const DOCS_PATH = "/docs"
@@ -81,6 +84,7 @@ export const layer = (
   | HttpServer.HttpServer
   | HttpRouter.HttpRouter.DefaultServices
   | Accounts
+  | Sessions
   | OwnAccount
   | Directory
   | Administration
@@ -103,7 +107,11 @@ export const layer = (
         Layer.provide(
           Layer.provide(
             handlers,
-            Layer.merge(ListingCursors.layer(options.cursorKey), ClientAddress.layer(trustedProxies)),
+            Layer.mergeAll(
+              ListingCursors.layer(options.cursorKey),
+              ClientAddress.layer(trustedProxies),
+              Layer.succeed(PublicKeys, { jwks: options.publicKeys ?? Effect.succeed({ keys: [] }) }),
+            ),
           ),
         ),
         Layer.provide(options.metrics === true ? HttpMetrics.layer(options.metricsGauges ?? []) : HttpMetrics.disabled),

@@ -1,39 +1,47 @@
-import { AccessTokens, InvalidToken, type UserId } from "@userkit/domain"
-import { Clock, Duration, Effect, Layer, Option, Redacted, Ref } from "effect"
+import { AccessTokens, InvalidToken, type TokenGrant } from "@userkit/domain"
+import { Clock, DateTime, Duration, Effect, Layer, Option, Redacted, Ref } from "effect"
 
 interface Grant {
-  readonly userId: UserId
+  readonly grant: TokenGrant
   readonly expiresAtMillis: number
 }
 
-const randomToken = () => {
-  const bytes = new Uint8Array(32)
-  crypto.getRandomValues(bytes)
-  return Buffer.from(bytes).toString("base64url")
-}
+const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n))
 
 /**
- * AccessTokens as opaque random strings remembered in a Ref, expiring by the Clock: what a
- * test needs from tokens, with nothing to configure. Each layer is its own issuer.
+ * AccessTokens as opaque strings remembered in a Ref, expiring by the Clock: what a test needs
+ * from tokens, with nothing to configure. A token is the SHA-256 of the grant, the instant it was
+ * issued and a secret of the layer's own: the same grant at the same instant is the same token, as
+ * the port asks, and each layer is its own issuer.
  */
 export const make = (ttl: Duration.DurationInput = "30 minutes") =>
   Effect.gen(function* () {
     const grants = yield* Ref.make(new Map<string, Grant>())
     const ttlMillis = Duration.toMillis(ttl)
+    const issuer = Buffer.from(randomBytes(32)).toString("base64url")
+    const tokenFor = (grant: TokenGrant, issuedAtMillis: number) =>
+      Effect.promise(() =>
+        crypto.subtle.digest(
+          "SHA-256",
+          new TextEncoder().encode(`${issuer}.${grant.userId}.${grant.sessionId}.${issuedAtMillis}`),
+        ),
+      ).pipe(Effect.map((digest) => Buffer.from(digest).toString("base64url")))
     return AccessTokens.of({
-      issue: (userId) =>
+      issue: (grant, issuedAt) =>
         Effect.gen(function* () {
-          const token = randomToken()
+          const issuedAtMillis = DateTime.toEpochMillis(issuedAt)
+          const token = yield* tokenFor(grant, issuedAtMillis)
+          const expiresAtMillis = issuedAtMillis + ttlMillis
+          yield* Ref.update(grants, (map) => new Map(map).set(token, { grant, expiresAtMillis }))
           const now = yield* Clock.currentTimeMillis
-          yield* Ref.update(grants, (map) => new Map(map).set(token, { userId, expiresAtMillis: now + ttlMillis }))
-          return { token: Redacted.make(token), expiresIn: Math.floor(ttlMillis / 1000) }
+          return { token: Redacted.make(token), expiresIn: Math.max(0, Math.floor((expiresAtMillis - now) / 1000)) }
         }),
       verify: (token) =>
         Effect.gen(function* () {
           const now = yield* Clock.currentTimeMillis
-          const grant = Option.fromNullable((yield* Ref.get(grants)).get(Redacted.value(token)))
-          if (Option.isNone(grant) || grant.value.expiresAtMillis <= now) return yield* new InvalidToken()
-          return grant.value.userId
+          const found = Option.fromNullable((yield* Ref.get(grants)).get(Redacted.value(token)))
+          if (Option.isNone(found) || found.value.expiresAtMillis <= now) return yield* new InvalidToken()
+          return found.value.grant
         }),
     })
   })

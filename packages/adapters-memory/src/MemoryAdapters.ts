@@ -1,7 +1,9 @@
+import { RefreshTokens } from "@userkit/domain"
 import { Layer } from "effect"
 import * as FastPasswordHasher from "./FastPasswordHasher.js"
 import * as MemoryAccessTokens from "./MemoryAccessTokens.js"
 import * as MemoryRateLimiter from "./MemoryRateLimiter.js"
+import * as MemorySessionStore from "./MemorySessionStore.js"
 import * as MemoryUserRepository from "./MemoryUserRepository.js"
 
 /**
@@ -13,4 +15,6 @@ export const layer = Layer.mergeAll(
   FastPasswordHasher.layer(),
   MemoryAccessTokens.layer(),
   MemoryRateLimiter.layer,
+  MemorySessionStore.layer,
+  RefreshTokens.random,
 )

@@ -73,7 +73,12 @@ const rotateStep = (
   }
   const retired = token.retired.value
   if (now - retired.at < Duration.toMillis(rules.graceWindow)) {
-    return [Effect.succeed(Rotation.Replayed({ session, successor: retired.successor })), state]
+    return [
+      Effect.succeed(
+        Rotation.Replayed({ session, successor: retired.successor, retiredAt: DateTime.unsafeMake(retired.at) }),
+      ),
+      state,
+    ]
   }
   return [
     Effect.succeed(Rotation.Reused({ session })),

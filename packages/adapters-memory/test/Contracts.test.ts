@@ -3,6 +3,7 @@ import {
   passwordHasherContract,
   rateLimiterContract,
   sessionStoreContract,
+  signingKeyStoreContract,
   userRepositoryContract,
 } from "@userkit/domain/testing"
 import { Effect, Layer } from "effect"
@@ -11,6 +12,7 @@ import {
   MemoryAccessTokens,
   MemoryRateLimiter,
   MemorySessionStore,
+  MemorySigningKeyStore,
   MemoryUserRepository,
 } from "../src/index.js"
 
@@ -20,3 +22,4 @@ passwordHasherContract("fast test hasher", FastPasswordHasher.layer(), FastPassw
 accessTokensContract("memory", MemoryAccessTokens.layer(), MemoryAccessTokens.layer(), () => Effect.succeed([]))
 rateLimiterContract("memory", MemoryRateLimiter.layer)
 sessionStoreContract("memory", Layer.merge(MemorySessionStore.layer, MemoryUserRepository.layer))
+signingKeyStoreContract("memory", MemorySigningKeyStore.layer)

@@ -8,7 +8,7 @@ import {
   SessionStore,
   UserId,
 } from "@userkit/domain"
-import { Clock, Duration, Effect, Layer, Option, type ParseResult, Schema } from "effect"
+import { Clock, DateTime, Duration, Effect, Layer, Option, type ParseResult, Schema } from "effect"
 import { sqlDefect } from "./SqlFailure.js"
 
 /** A session's columns as the driver returns them (timestamps as Date). */
@@ -128,7 +128,11 @@ export const make: Effect.Effect<SessionStore["Type"], never, SqlClient.SqlClien
       )
       if (earlier === undefined) return yield* Effect.dieMessage("the token of a locked session vanished")
       if (at.getTime() - earlier.retired_at.getTime() < Duration.toMillis(rules.graceWindow)) {
-        return Rotation.Replayed({ session, successor: earlier.successor_hash })
+        return Rotation.Replayed({
+          session,
+          successor: earlier.successor_hash,
+          retiredAt: DateTime.unsafeFromDate(earlier.retired_at),
+        })
       }
       yield* sql`UPDATE userkit_sessions SET revoked_at = ${at} WHERE id = ${session.id}`
       return Rotation.Reused({ session })

@@ -5,9 +5,11 @@ import {
   BackoffRule,
   DEFAULT_LIMIT_RULES,
   DEFAULT_PASSWORD_RULES,
+  DEFAULT_SESSION_RULES,
   LimitRules,
   PasswordRules,
   RateRule,
+  SessionRules,
 } from "@userkit/domain"
 import { Config, ConfigError, Duration, Either, LogLevel, Option, type Redacted } from "effect"
 
@@ -25,6 +27,12 @@ export interface AppConfig {
   readonly dataDir: string
   readonly secretKey: Option.Option<Redacted.Redacted<string>>
   readonly accessTokenMinutes: number
+  /** How access tokens are signed: EdDSA with keys in the store, published as a JWKS; or HS256 with SECRET_KEY. */
+  readonly jwtAlgorithm: "EdDSA" | "HS256"
+  /** How often the EdDSA signing key is replaced. */
+  readonly signingKeyRotationDays: number
+  /** How long sessions last, and how long a rotated refresh token may be replayed. */
+  readonly sessions: SessionRules
   readonly bcryptCost: number
   /** bcrypt hashes and verifications running at once, and how many more may wait (then 503). */
   readonly bcryptConcurrency: number
@@ -180,7 +188,33 @@ export const AppConfig: Config.Config<AppConfig> = Config.all({
   databaseUrl: Config.option(Config.redacted("DATABASE_URL")),
   dataDir: Config.nonEmptyString("DATA_DIR").pipe(Config.withDefault("./.data")),
   secretKey: Config.option(Config.redacted("SECRET_KEY")),
-  accessTokenMinutes: integerIn("ACCESS_TOKEN_EXPIRE_MINUTES", 1, 24 * 60, 30),
+  accessTokenMinutes: integerIn("ACCESS_TOKEN_EXPIRE_MINUTES", 1, 24 * 60, 15),
+  jwtAlgorithm: Config.literal("EdDSA", "HS256")("JWT_ALGORITHM").pipe(Config.withDefault("EdDSA" as const)),
+  signingKeyRotationDays: integerIn("SIGNING_KEY_ROTATION_DAYS", 1, 3650, 30),
+  sessions: Config.all({
+    idleDays: integerIn("SESSION_IDLE_TIMEOUT_DAYS", 1, 3650, Duration.toDays(DEFAULT_SESSION_RULES.idleTimeout)),
+    absoluteDays: integerIn(
+      "SESSION_ABSOLUTE_TIMEOUT_DAYS",
+      1,
+      3650,
+      Duration.toDays(DEFAULT_SESSION_RULES.absoluteLifetime),
+    ),
+    reuseSeconds: integerIn(
+      "REFRESH_REUSE_WINDOW_SECONDS",
+      0,
+      300,
+      Duration.toSeconds(DEFAULT_SESSION_RULES.reuseWindow),
+    ),
+  }).pipe(
+    Config.map(
+      ({ idleDays, absoluteDays, reuseSeconds }) =>
+        new SessionRules({
+          idleTimeout: Duration.days(idleDays),
+          absoluteLifetime: Duration.days(absoluteDays),
+          reuseWindow: Duration.seconds(reuseSeconds),
+        }),
+    ),
+  ),
   bcryptCost: integerIn(
     "BCRYPT_COST",
     BcryptPasswordHasher.MIN_COST,

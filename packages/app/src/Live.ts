@@ -1,13 +1,19 @@
 import type { Server } from "node:http"
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { BcryptPasswordHasher, JwtAccessTokens, PwnedPasswords } from "@userkit/adapters-crypto"
+import {
+  BcryptPasswordHasher,
+  EdDsaAccessTokens,
+  JwtAccessTokens,
+  PwnedPasswords,
+  SigningKeyRing,
+} from "@userkit/adapters-crypto"
 import { HttpApp } from "@userkit/adapters-http"
 import { MemoryRateLimiter } from "@userkit/adapters-memory"
 import { PoolStats } from "@userkit/adapters-postgres"
 import { RedisRateLimiter } from "@userkit/adapters-redis"
-import { Limits, PasswordPolicy, UseCases } from "@userkit/domain"
-import { Duration, Effect, Layer, Option, type Redacted } from "effect"
+import { CurrentSessionRules, Limits, PasswordPolicy, RefreshTokens, SessionStore, UseCases } from "@userkit/domain"
+import { Duration, Effect, Layer, Option, type Redacted, Schedule } from "effect"
 import type { AppConfig } from "./Config.js"
 import { deriveKey } from "./SecretKey.js"
 import { storeLayer } from "./Store.js"
@@ -18,6 +24,28 @@ export const TOKEN_AUDIENCE = "userkit-api"
 
 /** The HKDF label of the key that signs the listings' cursors. */
 export const LISTING_CURSOR_KEY = "userkit/listing-cursor/v1"
+/** The HKDF label of the key refresh tokens' successors derive under. */
+export const REFRESH_TOKEN_KEY = "userkit/refresh-token/v1"
+
+/** How often ended sessions (and their refresh tokens) are deleted, and how long after they end. */
+const PURGE_EVERY = Duration.hours(1)
+const PURGE_AFTER = Duration.days(1)
+
+/**
+ * Deletes ended sessions in the background, hourly, a day after they end (so a reuse of a recently
+ * retired token is still recognized as one). A failed purge is logged and tried again next hour.
+ */
+export const sessionPurge = Layer.scopedDiscard(
+  Effect.flatMap(SessionStore, (store) =>
+    store.purge(PURGE_AFTER).pipe(
+      Effect.tap((purged) => (purged > 0 ? Effect.logDebug(`purged ${purged} ended sessions`) : Effect.void)),
+      Effect.catchAllCause((cause) => Effect.logWarning("purging ended sessions failed; will try again", cause)),
+      Effect.repeat(Schedule.spaced(PURGE_EVERY)),
+      Effect.delay(Duration.minutes(1)),
+      Effect.forkScoped,
+    ),
+  ),
+)
 
 /** The password policy by config, asking a Pwned Passwords service when PWNED_PASSWORDS_URL is set. */
 const passwordPolicyLayer = ({ passwords }: AppConfig): Layer.Layer<PasswordPolicy> =>
@@ -53,22 +81,46 @@ export const limitsLayer = (config: AppConfig): Layer.Layer<Limits> =>
       ),
   })
 
-/** The domain wired to its adapters: store by config, bcrypt, HS256 tokens, limits. */
-export const domainLayer = (config: AppConfig, secretKey: Redacted.Redacted<string>) =>
-  UseCases.layer.pipe(
+/** The HKDF label of the key that seals the EdDSA signing keys in the store. */
+export const SIGNING_KEY_SEAL = "userkit/signing-keys/v1"
+
+/**
+ * Access tokens by config: EdDSA on the signing keys kept (sealed) in the store, shared by every
+ * instance and published as a JWKS; or HS256 under SECRET_KEY (JWT_ALGORITHM=HS256).
+ */
+const accessTokensLayer = (config: AppConfig, secretKey: Redacted.Redacted<string>) => {
+  const ttl = Duration.minutes(config.accessTokenMinutes)
+  const common = { issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE }
+  return config.jwtAlgorithm === "HS256"
+    ? JwtAccessTokens.layer({ ...common, secret: secretKey, ttl })
+    : EdDsaAccessTokens.layer({ ttl }).pipe(
+        Layer.provideMerge(
+          SigningKeyRing.layer({
+            ...common,
+            secret: deriveKey(secretKey, SIGNING_KEY_SEAL),
+            rotateEvery: Duration.days(config.signingKeyRotationDays),
+            tokenLifetime: ttl,
+          }),
+        ),
+      )
+}
+
+/** The domain wired to its adapters: store by config, bcrypt, access and refresh tokens, limits. */
+export const domainLayer = (config: AppConfig, secretKey: Redacted.Redacted<string>) => {
+  // One store for all: the signing keys live beside the accounts and sessions.
+  const accounts = accountsLayer(config)
+  return UseCases.layer.pipe(
     Layer.provideMerge(
       Layer.mergeAll(
-        accountsLayer(config),
+        accounts,
         limitsLayer(config),
-        JwtAccessTokens.layer({
-          secret: secretKey,
-          issuer: TOKEN_ISSUER,
-          audience: TOKEN_AUDIENCE,
-          ttl: Duration.minutes(config.accessTokenMinutes),
-        }),
+        RefreshTokens.layer(deriveKey(secretKey, REFRESH_TOKEN_KEY)),
+        Layer.succeed(CurrentSessionRules, config.sessions),
+        accessTokensLayer(config, secretKey).pipe(Layer.provide(accounts)),
       ),
     ),
   )
+}
 
 /** The pool's use as Prometheus gauges, when the store has a pool. */
 const poolGauges = Effect.map(Effect.serviceOption(PoolStats), (stats) =>
@@ -88,8 +140,9 @@ const poolGauges = Effect.map(Effect.serviceOption(PoolStats), (stats) =>
 
 const httpLayer = (config: AppConfig, secretKey: Redacted.Redacted<string>) =>
   Layer.unwrapEffect(
-    Effect.map(poolGauges, (metricsGauges) =>
+    Effect.map(Effect.all([poolGauges, Effect.serviceOption(SigningKeyRing.SigningKeyRing)]), ([metricsGauges, ring]) =>
       HttpApp.layer({
+        ...Option.match(ring, { onNone: () => ({}), onSome: ({ jwks }) => ({ publicKeys: jwks }) }),
         maxBodyBytes: config.maxBodyBytes,
         metrics: config.metricsEnabled,
         metricsGauges,
@@ -110,6 +163,7 @@ export const appLayer = (config: AppConfig, secretKey: Redacted.Redacted<string>
   httpLayer(config, secretKey).pipe(
     HttpServer.withLogAddress,
     Layer.provide(NodeHttpServer.layer(server, { port: config.port, host: config.host })),
+    Layer.merge(sessionPurge),
     Layer.provide(domainLayer(config, secretKey)),
     Layer.provide(Layer.setTracerEnabled(false)),
   )

@@ -1,11 +1,13 @@
 import type { SqlClient } from "@effect/sql"
 import type { PgClient } from "@effect/sql-pg"
 import { ReadinessCheck } from "@userkit/adapters-http"
-import { MemoryUserRepository } from "@userkit/adapters-memory"
+import { MemorySessionStore, MemorySigningKeyStore, MemoryUserRepository } from "@userkit/adapters-memory"
 import {
   checkReadiness,
   EmbeddedEngine,
   Migrator,
+  PgSessionStore,
+  PgSigningKeyStore,
   PgUserRepository,
   type PoolStats,
   PostgresClient,
@@ -39,9 +41,9 @@ const migrateAtStart = Layer.effectDiscard(
   }),
 )
 
-/** A SQL-backed store: repository and readiness over `client`, migrated while it builds. */
+/** A SQL-backed store: repositories and readiness over `client`, migrated while it builds. */
 export const sqlStore = <E>(client: Layer.Layer<PgClient.PgClient | SqlClient.SqlClient | PoolStats, E>) =>
-  Layer.mergeAll(PgUserRepository.layer, readinessOfDatabase).pipe(
+  Layer.mergeAll(PgUserRepository.layer, PgSessionStore.layer, PgSigningKeyStore.layer, readinessOfDatabase).pipe(
     Layer.provideMerge(migrateAtStart),
     Layer.provideMerge(Migrator.layer),
     // The pool's use stays visible, for /metrics.
@@ -52,7 +54,12 @@ export const sqlStore = <E>(client: Layer.Layer<PgClient.PgClient | SqlClient.Sq
 export const storeLayer = (store: StoreChoice) => {
   switch (store.kind) {
     case "memory":
-      return Layer.merge(MemoryUserRepository.layer, ReadinessCheck.alwaysReady)
+      return Layer.mergeAll(
+        MemoryUserRepository.layer,
+        MemorySessionStore.layer,
+        MemorySigningKeyStore.layer,
+        ReadinessCheck.alwaysReady,
+      )
     case "postgres":
       return sqlStore(PostgresClient.layer({ url: store.url }))
     case "embedded":

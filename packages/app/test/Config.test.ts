@@ -1,5 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
-import { DEFAULT_LIMIT_RULES, DEFAULT_PASSWORD_RULES, RateRule } from "@userkit/domain"
+import {
+  DEFAULT_LIMIT_RULES,
+  DEFAULT_PASSWORD_RULES,
+  DEFAULT_SESSION_RULES,
+  RateRule,
+  SessionRules,
+} from "@userkit/domain"
 import { ConfigProvider, Duration, Effect, Either, LogLevel, Option, Redacted } from "effect"
 import { AppConfig, describeConfigError } from "../src/Config.js"
 
@@ -19,7 +25,9 @@ describe("configuration from the environment", () => {
         production: false,
         store: { kind: "embedded", dataDir: ".data/pgdata" },
         dataDir: "./.data",
-        accessTokenMinutes: 30,
+        accessTokenMinutes: 15,
+        jwtAlgorithm: "EdDSA",
+        signingKeyRotationDays: 30,
         bcryptCost: 12,
         bcryptQueue: 64,
         logLevel: LogLevel.Info,
@@ -73,6 +81,10 @@ describe("configuration from the environment", () => {
         [{ LOGIN_BACKOFF_BASE_SECONDS: "60", LOGIN_BACKOFF_CAP_SECONDS: "30" }, "LOGIN_BACKOFF_CAP_SECONDS"],
         [{ PASSWORD_MIN_LENGTH: "20", PASSWORD_MAX_LENGTH: "12" }, "PASSWORD_MIN_LENGTH"],
         [{ PWNED_PASSWORDS_URL: "not a url" }, "PWNED_PASSWORDS_URL"],
+        [{ SESSION_IDLE_TIMEOUT_DAYS: "0" }, "SESSION_IDLE_TIMEOUT_DAYS"],
+        [{ JWT_ALGORITHM: "none" }, "JWT_ALGORITHM"],
+        [{ SIGNING_KEY_ROTATION_DAYS: "0" }, "SIGNING_KEY_ROTATION_DAYS"],
+        [{ REFRESH_REUSE_WINDOW_SECONDS: "ten" }, "REFRESH_REUSE_WINDOW_SECONDS"],
       ]
       for (const [env, variable] of cases) {
         const message = yield* refusal(env)
@@ -125,6 +137,21 @@ describe("configuration from the environment", () => {
         Option.some({ url: "https://api.pwnedpasswords.com/", timeout: Duration.millis(500) }),
       )
       expect(Either.getOrThrow(yield* load({ RATE_LIMIT_ENABLED: "false" })).limits).toEqual(Option.none())
+      expect(defaults.sessions).toEqual(DEFAULT_SESSION_RULES)
+      const sessions = Either.getOrThrow(
+        yield* load({
+          SESSION_IDLE_TIMEOUT_DAYS: "1",
+          SESSION_ABSOLUTE_TIMEOUT_DAYS: "2",
+          REFRESH_REUSE_WINDOW_SECONDS: "0",
+        }),
+      ).sessions
+      expect(sessions).toEqual(
+        new SessionRules({
+          idleTimeout: Duration.days(1),
+          absoluteLifetime: Duration.days(2),
+          reuseWindow: Duration.zero,
+        }),
+      )
     }),
   )
 

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises"
 import { request as httpRequest } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { createRemoteJWKSet, jwtVerify } from "jose"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { freshDatabase, testDatabaseUrl } from "./support/databases.js"
 import { get, postForm, postJson, send } from "./support/http.js"
@@ -45,6 +46,8 @@ describe.each(engines)("the server process on $name", (engine) => {
 
   beforeAll(async () => {
     ;({ env, cleanup } = await engine.env())
+    // A reuse window of 1 s, so that a test can outwait it.
+    env = { ...env, REFRESH_REUSE_WINDOW_SECONDS: "1" }
     server = await startServer(env)
   }, 120_000)
 
@@ -135,6 +138,60 @@ describe.each(engines)("the server process on $name", (engine) => {
     )
     expect(answers.filter((a) => a.status === 201)).toHaveLength(1)
     expect(answers.filter((a) => a.status === 409)).toHaveLength(49)
+  }, 60_000)
+
+  it("rotates refresh tokens: 10 concurrent refreshes with one token get one new pair; a reuse after the window ends the session; logout works", async () => {
+    const api = `${server.url}/api/v1`
+    await postJson(`${api}/auth/register`, { email: "rota@example.com", username: "rota", password })
+    const login = await postForm(`${api}/auth/login`, { username: "rota", password })
+    const refreshToken = String(login.json.refresh_token)
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => postJson(`${api}/auth/refresh`, { refresh_token: refreshToken })),
+    )
+    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200))
+    const pairs = new Set(answers.map((a) => `${a.json.access_token} ${a.json.refresh_token}`))
+    expect(pairs.size).toBe(1)
+    const next = answers[0]?.json ?? {}
+    expect((await get(`${api}/auth/me`, String(next.access_token))).status).toBe(200)
+    const listed = await get(`${api}/auth/sessions`, String(next.access_token))
+    expect(listed.json).toMatchObject([{ current: true }])
+    // The embedded engine and PostgreSQL both keep one successor per token: the next refresh goes on.
+    const third = await postJson(`${api}/auth/refresh`, { refresh_token: String(next.refresh_token) })
+    expect(third.status).toBe(200)
+    // Past the window, the first token is a stolen copy: the session ends, its newest tokens with it.
+    await new Promise((resolve) => setTimeout(resolve, 1100))
+    expect((await postJson(`${api}/auth/refresh`, { refresh_token: refreshToken })).json).toMatchObject({
+      status: 401,
+      code: "refresh_token_reused",
+    })
+    expect((await get(`${api}/auth/me`, String(third.json.access_token))).status).toBe(401)
+    const again = await postForm(`${api}/auth/login`, { username: "rota", password })
+    const logout = await send("POST", `${api}/auth/logout`, { body: {}, token: String(again.json.access_token) })
+    expect(logout.status).toBe(204)
+    expect((await get(`${api}/auth/me`, String(again.json.access_token))).status).toBe(401)
+    expect(
+      (await postJson(`${api}/auth/refresh`, { refresh_token: String(again.json.refresh_token) })).json,
+    ).toMatchObject({
+      code: "invalid_refresh_token",
+    })
+  }, 60_000)
+
+  it("signs access tokens with EdDSA: another service verifies them with jose from /.well-known/jwks.json alone", async () => {
+    const api = `${server.url}/api/v1`
+    await postJson(`${api}/auth/register`, { email: "jwks@example.com", username: "jwks", password })
+    const token = String((await postForm(`${api}/auth/login`, { username: "jwks", password })).json.access_token)
+    const jwks = await get(`${server.url}/.well-known/jwks.json`)
+    expect(jwks.status).toBe(200)
+    expect(jwks.headers.get("cache-control")).toBe("public, max-age=300")
+    expect(jwks.json).toMatchObject({ keys: [{ kty: "OKP", crv: "Ed25519", alg: "EdDSA", use: "sig" }] })
+    expect(JSON.stringify(jwks.json)).not.toContain('"d"')
+    const { payload, protectedHeader } = await jwtVerify(
+      token,
+      createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`)),
+      { issuer: "userkit", audience: "userkit-api", typ: "at+jwt" },
+    )
+    expect(protectedHeader).toMatchObject({ alg: "EdDSA", typ: "at+jwt" })
+    expect(payload).toMatchObject({ sub: expect.any(String), sid: expect.any(String) })
   }, 60_000)
 
   it("answers /ready once the database is migrated", async () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { ReadinessCheck } from "@userkit/adapters-http"
 import { EmbeddedEngine, Migrator } from "@userkit/adapters-postgres"
 import { ConfigProvider, Effect, Either, Layer, Redacted } from "effect"
+import { decodeProtectedHeader } from "jose"
 import { AppConfig } from "../src/Config.js"
 import { appLayer, sqlStore } from "../src/index.js"
 import { get, postJson } from "./support/http.js"
@@ -27,6 +28,25 @@ describe("the composed app, in process", () => {
       const me = yield* Effect.promise(() => get(`${url}/api/v1/auth/me`, String(login.json.access_token)))
       expect(me.json).toMatchObject({ username: "live" })
       expect((yield* Effect.promise(() => get(`${url}/ready`))).status).toBe(200)
+    }),
+  )
+
+  it.scoped("with JWT_ALGORITHM=HS256, signs access tokens with SECRET_KEY and publishes no key", () =>
+    Effect.gen(function* () {
+      const port = yield* Effect.promise(freePort)
+      const env = { PORT: String(port), USERKIT_STORE: "memory", BCRYPT_COST: "4", JWT_ALGORITHM: "HS256" }
+      const config = yield* configFrom(env)
+      yield* Layer.build(appLayer(config, Redacted.make("s".repeat(32)), () => createServer()))
+      const url = `http://127.0.0.1:${port}`
+      const body = { email: "hmac@example.com", username: "hmac", password: "a live test password" }
+      yield* Effect.promise(() => postJson(`${url}/api/v1/auth/register`, body))
+      const login = yield* Effect.promise(() =>
+        postJson(`${url}/api/v1/auth/login`, { username: "hmac", password: "a live test password" }),
+      )
+      const token = String(login.json.access_token)
+      expect(decodeProtectedHeader(token)).toEqual({ alg: "HS256", typ: "at+jwt" })
+      expect((yield* Effect.promise(() => get(`${url}/api/v1/auth/me`, token))).status).toBe(200)
+      expect((yield* Effect.promise(() => get(`${url}/.well-known/jwks.json`))).json).toEqual({ keys: [] })
     }),
   )
 

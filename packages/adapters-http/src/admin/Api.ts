@@ -1,5 +1,8 @@
 import { HttpApiEndpoint, HttpApiSchema } from "@effect/platform"
 import { AccountChanges, NewAccount, User } from "@userkit/domain"
+import { Schema } from "effect"
+import { SessionInfo } from "../auth/Login.js"
+import { SessionIdPath } from "../auth/SessionIdPath.js"
 import { group } from "../edge/RouteNote.js"
 import { AdminQuery, DirectoryPage } from "../listing/Listing.js"
 import { documented } from "../openapi/Documented.js"
@@ -89,6 +92,35 @@ const remove = HttpApiEndpoint.del("delete", "/users/:id")
   )
 
 /** Superusers only: anyone else gets a 403 before anything they sent is read. */
+const sessions = HttpApiEndpoint.get("sessions", "/users/:id/sessions")
+  .setPath(UserIdPath)
+  .addSuccess(Schema.Array(SessionInfo))
+  .addError(NotFound)
+  .annotateContext(
+    documented({
+      summary: "An account's sessions",
+      description: "Its live sessions, most recently used first (`current` is always false here).",
+      parameters: Examples.idParameter,
+      responses: {
+        200: Examples.someSessions.map((session) => ({ ...session, current: false })),
+        404: Examples.userNotFound,
+      },
+    }),
+  )
+
+const revokeSession = HttpApiEndpoint.del("revokeSession", "/users/:id/sessions/:session")
+  .setPath(Schema.Struct({ ...UserIdPath.fields, session: SessionIdPath.fields.id }))
+  .addSuccess(HttpApiSchema.NoContent)
+  .addError(NotFound)
+  .annotateContext(
+    documented({
+      summary: "End one of an account's sessions",
+      description: "Ends the session, its refresh token and its access tokens. An unknown session is a 404.",
+      parameters: { ...Examples.idParameter, session: Examples.sessionIdParameter.id },
+      responses: { 404: Examples.sessionNotFound },
+    }),
+  )
+
 export class AdminApi extends group(
   "admin",
   {
@@ -96,5 +128,14 @@ export class AdminApi extends group(
     title: "Administration",
     description: "Superusers only: every account, inactive ones too; create, change, delete",
   },
-  (group) => group.add(list).add(create).add(get).add(update).add(remove).middleware(SuperuserAuthentication),
+  (group) =>
+    group
+      .add(list)
+      .add(create)
+      .add(get)
+      .add(update)
+      .add(remove)
+      .add(sessions)
+      .add(revokeSession)
+      .middleware(SuperuserAuthentication),
 ) {}

@@ -2,6 +2,8 @@ import { HttpApiBuilder } from "@effect/platform"
 import { Administration, type User, type UserId } from "@userkit/domain"
 import { Effect, Layer } from "effect"
 import { Api } from "../Api.js"
+import { sessionInfo } from "../auth/Login.js"
+import { sessionIdOf } from "../auth/SessionIdPath.js"
 import { answerListing } from "../listing/Listing.js"
 import { asProblems, type DomainError } from "../problems/DomainProblems.js"
 import { CurrentUser } from "../security/Authentication.js"
@@ -30,5 +32,17 @@ export const layer = HttpApiBuilder.group(Api, "admin", (handlers) =>
         onUser(path.id, (actor, id) => administration.update(actor, id, payload)),
       )
       .handle("delete", ({ path }) => onUser(path.id, administration.delete))
+      .handle("sessions", ({ path }) =>
+        onUser(path.id, (actor, id) =>
+          Effect.map(administration.listSessions(actor, id), (all) =>
+            all.map((session) => sessionInfo(session, false)),
+          ),
+        ),
+      )
+      .handle("revokeSession", ({ path }) =>
+        onUser(path.id, (actor, id) =>
+          Effect.flatMap(sessionIdOf(path.session), (sessionId) => administration.revokeSession(actor, id, sessionId)),
+        ),
+      )
   }),
 ).pipe(Layer.provide(SuperuserAuthentication.layer))

@@ -1,12 +1,14 @@
-import { HttpApiEndpoint } from "@effect/platform"
+import { HttpApiEndpoint, HttpApiSchema } from "@effect/platform"
 import { Registration, User } from "@userkit/domain"
+import { Schema } from "effect"
 import { group } from "../edge/RouteNote.js"
 import { documented } from "../openapi/Documented.js"
 import * as Examples from "../openapi/Examples.js"
 import { reportingAllErrors } from "../problems/InvalidPayload.js"
-import { BodyProblems, Conflict, TooManyRequests, Unauthorized } from "../problems/Problem.js"
+import { BodyProblems, Conflict, NotFound, TooManyRequests, Unauthorized } from "../problems/Problem.js"
 import { Authentication } from "../security/Authentication.js"
-import { AccessToken, LoginPayload } from "./Login.js"
+import { AccessToken, LoginPayload, LogoutPayload, RefreshPayload, SessionInfo } from "./Login.js"
+import { SessionIdPath } from "./SessionIdPath.js"
 
 const register = HttpApiEndpoint.post("register", "/auth/register")
   .setPayload(reportingAllErrors(Registration))
@@ -46,6 +48,70 @@ const login = HttpApiEndpoint.post("login", "/auth/login")
     }),
   )
 
+const refresh = HttpApiEndpoint.post("refresh", "/auth/refresh")
+  .setPayload(RefreshPayload)
+  .addSuccess(AccessToken)
+  .addError(Unauthorized)
+  .addError(BodyProblems)
+  .addError(TooManyRequests)
+  .annotateContext(
+    documented({
+      summary: "Refresh the tokens",
+      description:
+        "Trades a refresh token for a new access token and refresh token (the login's answer), as JSON " +
+        "`{refresh_token}` or the OAuth2 form `grant_type=refresh_token&refresh_token=...`. The token presented is " +
+        "retired: presented again within the reuse window (10 s by default: two tabs, a retried request), it " +
+        "answers the same new pair; presented later, it is taken as stolen, its session is ended with every " +
+        "token of it, and the answer is a 401 `refresh_token_reused`. An unknown, expired or revoked token " +
+        "is a 401 `invalid_refresh_token`. Limited per client address (429).",
+      request: Examples.aRefresh,
+      responses: { 200: Examples.anAccessToken, 401: Examples.refreshTokenReused },
+    }),
+  )
+
+const logout = HttpApiEndpoint.post("logout", "/auth/logout")
+  .setPayload(LogoutPayload)
+  .addSuccess(HttpApiSchema.NoContent)
+  .addError(BodyProblems)
+  .middleware(Authentication)
+  .annotateContext(
+    documented({
+      summary: "Log out",
+      description:
+        "Ends this session (`local`, the default), every other session of the account (`others`), or all of " +
+        "them (`global`). Their refresh tokens stop working at once, and so do their access tokens here; a " +
+        "service that only verifies the JWT sees an access token until it expires.",
+      request: Examples.aLogout,
+    }),
+  )
+
+const sessions = HttpApiEndpoint.get("sessions", "/auth/sessions")
+  .addSuccess(Schema.Array(SessionInfo))
+  .middleware(Authentication)
+  .annotateContext(
+    documented({
+      summary: "Your sessions",
+      description:
+        "The caller's live sessions, most recently used first; `current` marks the one this request came in.",
+      responses: { 200: Examples.someSessions },
+    }),
+  )
+
+const revokeSession = HttpApiEndpoint.del("revokeSession", "/auth/sessions/:id")
+  .setPath(SessionIdPath)
+  .addSuccess(HttpApiSchema.NoContent)
+  .addError(NotFound)
+  .middleware(Authentication)
+  .annotateContext(
+    documented({
+      summary: "End one of your sessions",
+      description:
+        "Ends the session, its refresh token and its access tokens. Another user's session is a 404, as is an unknown id.",
+      parameters: Examples.sessionIdParameter,
+      responses: { 404: Examples.sessionNotFound },
+    }),
+  )
+
 const me = HttpApiEndpoint.get("me", "/auth/me")
   .addSuccess(User)
   .middleware(Authentication)
@@ -60,5 +126,5 @@ const me = HttpApiEndpoint.get("me", "/auth/me")
 export class AuthApi extends group(
   "auth",
   { prefix: "/api/v1", title: "Authentication", description: "Open an account, log in, and see who you are" },
-  (group) => group.add(register).add(login).add(me),
+  (group) => group.add(register).add(login).add(refresh).add(logout).add(me).add(sessions).add(revokeSession),
 ) {}

@@ -1,21 +1,33 @@
 import { HttpApiBuilder, HttpApp, HttpServerResponse } from "@effect/platform"
-import { Accounts } from "@userkit/domain"
+import { Accounts, Sessions, type SignedIn } from "@userkit/domain"
 import { Effect, Layer } from "effect"
 import { Api } from "../Api.js"
 import * as ClientAddress from "../edge/ClientAddress.js"
 import { HttpMetrics } from "../edge/HttpMetrics.js"
 import { asProblems } from "../problems/DomainProblems.js"
 import * as Authentication from "../security/Authentication.js"
-import type { AccessToken } from "./Login.js"
+import { type AccessToken, sessionInfo } from "./Login.js"
+import { sessionIdOf } from "./SessionIdPath.js"
 
 // RFC 6749 §5.1: a response carrying a token must not be cached.
 const noStore = HttpApp.appendPreResponseHandler((_request, response) =>
   Effect.succeed(HttpServerResponse.setHeader(response, "cache-control", "no-store")),
 )
 
+/** A login's or a refresh's answer, in the OAuth2 token response's names. */
+const tokenResponse = (signedIn: SignedIn): AccessToken => ({
+  access_token: signedIn.accessToken,
+  token_type: "bearer",
+  expires_in: signedIn.expiresIn,
+  refresh_token: signedIn.refreshToken,
+  refresh_expires_in: signedIn.refreshExpiresIn,
+  user: signedIn.user,
+})
+
 export const layer = HttpApiBuilder.group(Api, "auth", (handlers) =>
   Effect.gen(function* () {
     const accounts = yield* Accounts
+    const sessions = yield* Sessions
     const metrics = yield* HttpMetrics
     return handlers
       .handle("register", ({ payload }) =>
@@ -31,17 +43,32 @@ export const layer = HttpApiBuilder.group(Api, "auth", (handlers) =>
             onSuccess: () => metrics.recordLogin("success"),
           }),
           asProblems,
-          Effect.map(
-            (session): AccessToken => ({
-              access_token: session.accessToken,
-              token_type: "bearer",
-              expires_in: session.expiresIn,
-              user: session.user,
-            }),
-          ),
+          Effect.map(tokenResponse),
           Effect.zipLeft(noStore),
         ),
       )
+      .handle("refresh", ({ payload }) =>
+        Effect.flatMap(ClientAddress.current, (client) => sessions.refresh(payload.refresh_token, client)).pipe(
+          asProblems,
+          Effect.map(tokenResponse),
+          Effect.zipLeft(noStore),
+        ),
+      )
+      .handle("logout", ({ payload }) =>
+        Effect.flatMap(Authentication.CurrentCaller, (caller) => sessions.logout(caller, payload.scope)),
+      )
       .handle("me", () => Authentication.CurrentUser)
+      .handle("sessions", () =>
+        Effect.map(Effect.flatMap(Authentication.CurrentCaller, sessions.list), (views) =>
+          views.map(({ session, current }) => sessionInfo(session, current)),
+        ),
+      )
+      .handle("revokeSession", ({ path }) =>
+        asProblems(
+          Effect.flatMap(Effect.all([Authentication.CurrentCaller, sessionIdOf(path.id)]), ([caller, id]) =>
+            sessions.revoke(caller, id),
+          ),
+        ),
+      )
   }),
 ).pipe(Layer.provide(Authentication.layer))

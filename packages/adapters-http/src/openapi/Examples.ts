@@ -8,17 +8,20 @@ import {
   type ProfileChanges,
   type PublicProfile,
   RateLimited,
+  RefreshTokenReused,
   type Registration,
+  SessionNotFound,
   type User,
   UserNotFound,
   UsernameTaken,
   WrongPassword,
 } from "@userkit/domain"
 import type { Schema } from "effect"
-import type { AccessToken } from "../auth/Login.js"
+import type { AccessToken, LogoutPayload, RefreshPayload, SessionInfo } from "../auth/Login.js"
 import { tooLarge, unsupportedMediaType } from "../edge/RequestBody.js"
 import type { DirectoryPage } from "../listing/Listing.js"
 import type { Status } from "../ops/Api.js"
+import type { Jwks } from "../ops/PublicKeys.js"
 import { toProblem, unauthorized } from "../problems/DomainProblems.js"
 import { problemBody, problemType, UnprocessableContent } from "../problems/Problem.js"
 import { internalError, malformedBody, notReady } from "../problems/ProblemResponses.js"
@@ -76,8 +79,25 @@ export const anAccessToken = {
   access_token: "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIwMTk0In0.c2lnbmF0dXJl",
   token_type: "bearer",
   expires_in: 900,
+  refresh_token: "Zm9yIGV4YW1wbGUgb25seTogbm90IGEgcmVhbCB0b2tlbg",
+  refresh_expires_in: 604800,
   user: aUser,
 } satisfies Sent<typeof AccessToken>
+
+export const aRefresh = { refresh_token: anAccessToken.refresh_token } satisfies Sent<typeof RefreshPayload>
+export const aLogout = { scope: "others" } satisfies Sent<typeof LogoutPayload>
+export const sessionIdParameter = { id: "0b9d3f4e-7c1a-4b8e-9f2d-5a6c7e8f9012" } as const
+
+const aSession = {
+  id: sessionIdParameter.id,
+  created_at: "2026-05-04T03:02:01.000Z",
+  last_used_at: "2026-05-05T10:11:12.000Z",
+  expires_at: "2026-05-12T10:11:12.000Z",
+  user_agent: "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0",
+  ip_address: "203.0.113.7",
+  current: true,
+} satisfies Sent<typeof SessionInfo>
+export const someSessions = [aSession, { ...aSession, id: "5d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6", current: false }]
 
 export const someProfileChanges = {
   full_name: "Augusta Ada King",
@@ -104,6 +124,18 @@ export const directoryParameters = { page: 1, size: 20, sort: "created_at", orde
 export const idParameter = { id: aUser.id } as const
 
 export const ok = { status: "ok" } satisfies Sent<typeof Status>
+export const aJwks = {
+  keys: [
+    {
+      kty: "OKP",
+      crv: "Ed25519",
+      x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+      kid: "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k",
+      alg: "EdDSA",
+      use: "sig",
+    },
+  ],
+} satisfies Sent<typeof Jwks>
 
 /** Problems as answered, each built by the code that sends it. */
 export const emailTaken = problemBody(toProblem(new EmailAlreadyRegistered()))
@@ -111,6 +143,8 @@ export const usernameTaken = problemBody(toProblem(new UsernameTaken()))
 export const userNotFound = problemBody(toProblem(new UserNotFound()))
 export const lastSuperuser = problemBody(toProblem(new LastActiveSuperuser()))
 export const wrongPassword = problemBody(toProblem(new WrongPassword()))
+export const refreshTokenReused = problemBody(toProblem(new RefreshTokenReused()))
+export const sessionNotFound = problemBody(toProblem(new SessionNotFound()))
 export const databaseNotReady = problemBody(notReady("database unreachable"))
 
 const invalidRequest = problemBody(

@@ -4,6 +4,7 @@ import { group } from "../edge/RouteNote.js"
 import { documented } from "../openapi/Documented.js"
 import * as Examples from "../openapi/Examples.js"
 import { ServiceUnavailable } from "../problems/Problem.js"
+import { Jwks } from "./PublicKeys.js"
 
 export const Status = Schema.Struct({ status: Schema.Literal("ok") }).annotations({ identifier: "Status" })
 
@@ -28,8 +29,22 @@ const ready = HttpApiEndpoint.get("ready", "/ready")
     }),
   )
 
+const jwks = HttpApiEndpoint.get("jwks", "/.well-known/jwks.json")
+  .addSuccess(Jwks)
+  .annotateContext(
+    documented({
+      summary: "The token signing keys (JWKS)",
+      description:
+        "The public keys access tokens are signed with (EdDSA, Ed25519), each named by the `kid` in a token's " +
+        "header, for services that verify tokens themselves: the current key, and earlier ones until every " +
+        "token they signed has expired. Such a service sees a token of an ended session until it expires. " +
+        "Empty when the deployment signs with HS256 (JWT_ALGORITHM=HS256). Cacheable for 5 minutes.",
+      responses: { 200: Examples.aJwks },
+    }),
+  )
+
 export class OpsApi extends group(
   "ops",
-  { title: "Operations", description: "Probes for orchestrators and load balancers" },
-  (group) => group.add(health).add(ready),
+  { title: "Operations", description: "Probes for orchestrators and load balancers, and the token signing keys" },
+  (group) => group.add(health).add(ready).add(jwks),
 ) {}

@@ -56,6 +56,17 @@ const domainProblems = {
   InactiveUser: unauthorized,
   InvalidToken: unauthorized,
   WrongPassword: () => problem(BadRequest, "wrong_password", "the current password is not correct"),
+  // Told apart from other 401s: a client holding a refresh token learns to log in again, and one
+  // whose token was reused learns that the session was ended because a copy of it was used.
+  InvalidRefreshToken: () =>
+    problem(Unauthorized, "invalid_refresh_token", "the refresh token is unknown, expired or revoked: log in again"),
+  RefreshTokenReused: () =>
+    problem(
+      Unauthorized,
+      "refresh_token_reused",
+      "this refresh token was already used: its session has been ended, log in again",
+    ),
+  SessionNotFound: () => problem(NotFound, "session_not_found", "no such session"),
   // Answered as the schema answers a wrong field, by the same code: a client cannot tell (nor needs
   // to) whether the payload's schema or the password policy refused the password.
   PasswordRejected: (error: Domain.PasswordRejected) =>

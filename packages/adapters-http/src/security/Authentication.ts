@@ -1,11 +1,14 @@
 import { HttpApiMiddleware, HttpApiSecurity, HttpServerRequest } from "@effect/platform"
-import { Accounts, type User } from "@userkit/domain"
+import { type Caller, Sessions } from "@userkit/domain"
 import { Context, Effect, Layer, Option, Redacted } from "effect"
 import { asProblems, unauthorized } from "../problems/DomainProblems.js"
 import { Unauthorized } from "../problems/Problem.js"
 
-/** The user a secured endpoint runs for, as `Accounts.currentUser` found it. */
-export class CurrentUser extends Context.Tag("userkit/http/CurrentUser")<CurrentUser, User>() {}
+/** Who a secured endpoint runs for, as `Sessions.authenticate` found them: the user and their session. */
+export class CurrentCaller extends Context.Tag("userkit/http/CurrentCaller")<CurrentCaller, Caller>() {}
+
+/** The user a secured endpoint runs for. */
+export const CurrentUser = Effect.map(CurrentCaller, (caller) => caller.user)
 
 /**
  * How secured endpoints are documented. The document turns it into the OAuth2 password flow
@@ -15,7 +18,7 @@ export class CurrentUser extends Context.Tag("userkit/http/CurrentUser")<Current
 export const bearerSecurity = { OAuth2PasswordBearer: HttpApiSecurity.bearer } as const
 
 export class Authentication extends HttpApiMiddleware.Tag<Authentication>()("userkit/http/Authentication", {
-  provides: CurrentUser,
+  provides: CurrentCaller,
   failure: Unauthorized,
   security: bearerSecurity,
 }) {}
@@ -31,14 +34,14 @@ const bearerToken = (authorization: string | undefined): Option.Option<Redacted.
   )
 
 /** The caller, or the one 401. */
-export const authenticate = (accounts: Accounts) =>
+export const authenticate = (sessions: Sessions) =>
   HttpServerRequest.HttpServerRequest.pipe(
     Effect.flatMap((request) => bearerToken(request.headers.authorization)),
     Effect.mapError(unauthorized),
-    Effect.flatMap((token) => asProblems(accounts.currentUser(token))),
+    Effect.flatMap((token) => asProblems(sessions.authenticate(token))),
   )
 
-export const layer: Layer.Layer<Authentication, never, Accounts> = Layer.effect(
+export const layer: Layer.Layer<Authentication, never, Sessions> = Layer.effect(
   Authentication,
-  Effect.map(Accounts, (accounts) => Authentication.of({ OAuth2PasswordBearer: () => authenticate(accounts) })),
+  Effect.map(Sessions, (sessions) => Authentication.of({ OAuth2PasswordBearer: () => authenticate(sessions) })),
 )

@@ -1,9 +1,9 @@
 import { HttpApiMiddleware } from "@effect/platform"
-import { Accounts, Administration } from "@userkit/domain"
+import { Administration, Sessions } from "@userkit/domain"
 import { Effect, Layer, Schema } from "effect"
 import { asProblems } from "../problems/DomainProblems.js"
 import { Forbidden, Unauthorized } from "../problems/Problem.js"
-import { authenticate, bearerSecurity, CurrentUser } from "./Authentication.js"
+import { authenticate, bearerSecurity, CurrentCaller } from "./Authentication.js"
 
 /**
  * Authentication for the admin endpoints: the caller, who must be a superuser (the domain decides,
@@ -12,17 +12,17 @@ import { authenticate, bearerSecurity, CurrentUser } from "./Authentication.js"
  */
 export class SuperuserAuthentication extends HttpApiMiddleware.Tag<SuperuserAuthentication>()(
   "userkit/http/SuperuserAuthentication",
-  { provides: CurrentUser, failure: Schema.Union(Unauthorized, Forbidden), security: bearerSecurity },
+  { provides: CurrentCaller, failure: Schema.Union(Unauthorized, Forbidden), security: bearerSecurity },
 ) {}
 
-export const layer: Layer.Layer<SuperuserAuthentication, never, Accounts | Administration> = Layer.effect(
+export const layer: Layer.Layer<SuperuserAuthentication, never, Sessions | Administration> = Layer.effect(
   SuperuserAuthentication,
   Effect.gen(function* () {
-    const accounts = yield* Accounts
+    const sessions = yield* Sessions
     const administration = yield* Administration
     return SuperuserAuthentication.of({
       OAuth2PasswordBearer: () =>
-        authenticate(accounts).pipe(Effect.tap((user) => asProblems(administration.requireSuperuser(user)))),
+        authenticate(sessions).pipe(Effect.tap((caller) => asProblems(administration.requireSuperuser(caller.user)))),
     })
   }),
 )

@@ -54,7 +54,7 @@ const changePassword = HttpApiEndpoint.post("changePassword", "/users/me/passwor
       description:
         "Sets a new password (the password policy applies), authorized by the current one. A wrong current " +
         "password gets a 400 with code `wrong_password`, and counts as a failed login on the account " +
-        "(429 `rate_limited` after a few). Tokens already issued stay valid until they expire.",
+        "(429 `rate_limited` after a few). Every other session of the account ends; this one goes on.",
       request: Examples.aPasswordChange,
       responses: { 400: Examples.wrongPassword, 404: Examples.userNotFound },
     }),

@@ -21,8 +21,8 @@ export const layer = HttpApiBuilder.group(Api, "users", (handlers) =>
       .handle("replaceMe", ({ payload }) => updateProfile(payload))
       .handle("changePassword", ({ payload }) =>
         asProblems(
-          Effect.flatMap(Effect.all([CurrentUser, ClientAddress.current]), ([me, client]) =>
-            own.changePassword(me, payload, client),
+          Effect.flatMap(Effect.all([Authentication.CurrentCaller, ClientAddress.current]), ([caller, client]) =>
+            own.changePassword(caller.user, payload, client, caller.sessionId),
           ),
         ),
       )

@@ -183,7 +183,8 @@ layer(testApp(), { excludeTestServices: true })("the last active superuser", (it
       yield* (yield* client(admin.token)).admin.create({ payload: aNewAccount({ is_superuser: true }).payload })
       const demoted = yield* send(path, { method: "PATCH", headers, json: { is_superuser: false } })
       expect(demoted.body).toMatchObject({ is_superuser: false })
-      expectProblem(yield* send(usersPath, { headers }), 403, "forbidden")
+      // A demotion ends the account's sessions: its token no longer works at all.
+      expectProblem(yield* send(usersPath, { headers }), 401, "unauthorized")
     }),
   )
 })

@@ -16,9 +16,18 @@ const expectSession = (answer: Answer, username: string) => {
     access_token: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
     token_type: "bearer",
     expires_in: 300,
+    refresh_token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    refresh_expires_in: 7 * 24 * 3600,
     user: { username },
   })
-  expect(Object.keys(answer.body as object).sort()).toEqual(["access_token", "expires_in", "token_type", "user"])
+  expect(Object.keys(answer.body as object).sort()).toEqual([
+    "access_token",
+    "expires_in",
+    "refresh_expires_in",
+    "refresh_token",
+    "token_type",
+    "user",
+  ])
 }
 
 /** A deactivated account whose password is known, set up through the store (the API cannot deactivate yet). */

@@ -1,8 +1,9 @@
 import { expect, layer } from "@effect/vitest"
 import { JwtAccessTokens } from "@userkit/adapters-crypto"
-import { AccessTokens, UserId, UserRepository } from "@userkit/domain"
+import { AccessTokens, clientAt, SessionId, Sessions, UserId, UserRepository } from "@userkit/domain"
 import { aStoredUser } from "@userkit/domain/testing"
-import { Effect, Redacted, TestContext } from "effect"
+import { DateTime, Effect, Redacted } from "effect"
+import { decodeJwt } from "jose"
 import { client } from "../support/Client.js"
 import { bearer, loggedIn } from "../support/Fixtures.js"
 import { type Answer, expectProblem, send } from "../support/Http.js"
@@ -43,15 +44,21 @@ layer(testApp(), { excludeTestServices: true })("GET /api/v1/auth/me", (it) => {
         ...tokenOptions,
         secret: Redacted.make("another secret, also thirty-two bytes long"),
       })
-      const foreignToken = Redacted.value((yield* foreign.issue(userId)).token)
-      // Issued by the app's own key, but at the test clock's epoch: long expired.
-      const expiredToken = Redacted.value(
-        (yield* tokens.issue(userId).pipe(Effect.provide(TestContext.TestContext))).token,
-      )
+      // The user's own session: only the token's other faults are what is refused.
+      const grant = { userId, sessionId: SessionId.make(String(decodeJwt(user.token).sid)) }
+      const now = yield* DateTime.now
+      const foreignToken = Redacted.value((yield* foreign.issue(grant, now)).token)
+      // Issued by the app's own key for a live session, but at the epoch: long expired.
+      const expiredToken = Redacted.value((yield* tokens.issue(grant, DateTime.unsafeMake(0))).token)
       const inactive = aStoredUser({ is_active: false })
       yield* (yield* UserRepository).insert(inactive)
-      const inactiveToken = Redacted.value((yield* tokens.issue(inactive.user.id)).token)
-      const goneToken = Redacted.value((yield* tokens.issue(UserId.make(crypto.randomUUID()))).token)
+      const inactiveToken = Redacted.value(
+        (yield* (yield* Sessions).open(inactive.user, clientAt("127.0.0.1"))).accessToken,
+      )
+      // Well signed, naming the live session of another user.
+      const goneToken = Redacted.value(
+        (yield* tokens.issue({ ...grant, userId: UserId.make(crypto.randomUUID()) }, now)).token,
+      )
 
       const headers: ReadonlyArray<Record<string, string>> = [
         {},

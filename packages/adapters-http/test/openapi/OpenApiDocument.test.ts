@@ -45,7 +45,14 @@ const Served = Schema.Struct({
   }),
 })
 
-const publicOperations = ["POST /api/v1/auth/register", "POST /api/v1/auth/login", "GET /health", "GET /ready"]
+const publicOperations = [
+  "POST /api/v1/auth/register",
+  "POST /api/v1/auth/login",
+  "POST /api/v1/auth/refresh",
+  "GET /health",
+  "GET /ready",
+  "GET /.well-known/jwks.json",
+]
 
 layer(testApp(), { excludeTestServices: true })("the OpenAPI document", (it) => {
   it.effect("GET /openapi.json documents the auth endpoints, both login encodings and problem answers", () =>
@@ -77,6 +84,9 @@ layer(testApp(), { excludeTestServices: true })("the OpenAPI document", (it) => 
         [
           ...publicOperations,
           "GET /api/v1/auth/me",
+          "POST /api/v1/auth/logout",
+          "GET /api/v1/auth/sessions",
+          "DELETE /api/v1/auth/sessions/{id}",
           "PATCH /api/v1/users/me",
           "PUT /api/v1/users/me",
           "DELETE /api/v1/users/me",
@@ -88,6 +98,8 @@ layer(testApp(), { excludeTestServices: true })("the OpenAPI document", (it) => 
           "GET /api/v1/admin/users/{id}",
           "PATCH /api/v1/admin/users/{id}",
           "DELETE /api/v1/admin/users/{id}",
+          "GET /api/v1/admin/users/{id}/sessions",
+          "DELETE /api/v1/admin/users/{id}/sessions/{session}",
         ].sort(),
       )
     }),

@@ -2,8 +2,22 @@ import { createServer } from "node:http"
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { JwtAccessTokens } from "@userkit/adapters-crypto"
-import { FastPasswordHasher, MemoryRateLimiter, MemoryUserRepository } from "@userkit/adapters-memory"
-import { type LimitRules, Limits, PasswordPolicy, UseCases, type UserRepository } from "@userkit/domain"
+import {
+  FastPasswordHasher,
+  MemoryRateLimiter,
+  MemorySessionStore,
+  MemoryUserRepository,
+} from "@userkit/adapters-memory"
+import {
+  CurrentSessionRules,
+  type LimitRules,
+  Limits,
+  PasswordPolicy,
+  RefreshTokens,
+  type SessionRules,
+  UseCases,
+  type UserRepository,
+} from "@userkit/domain"
 import { Context, Duration, Effect, HashMap, Layer, Logger, Option, Redacted, Ref } from "effect"
 import { HttpApp, ReadinessCheck } from "../../src/index.js"
 
@@ -39,9 +53,11 @@ export interface TestDomainOptions {
   readonly users?: Layer.Layer<UserRepository>
   /** The limits to apply, counted in memory; none when absent. */
   readonly limits?: LimitRules
+  /** How long sessions last and refresh tokens may be replayed; the defaults when absent. */
+  readonly sessionRules?: SessionRules
 }
 
-const domain = ({ users = MemoryUserRepository.layer, limits }: TestDomainOptions) =>
+const domain = ({ users = MemoryUserRepository.layer, limits, sessionRules }: TestDomainOptions) =>
   UseCases.layer.pipe(
     Layer.provideMerge(
       Layer.mergeAll(
@@ -49,6 +65,9 @@ const domain = ({ users = MemoryUserRepository.layer, limits }: TestDomainOption
         FastPasswordHasher.layer(),
         JwtAccessTokens.layer(tokenOptions),
         PasswordPolicy.layer(),
+        MemorySessionStore.layer,
+        RefreshTokens.random,
+        sessionRules === undefined ? Layer.empty : Layer.succeed(CurrentSessionRules, sessionRules),
         limits === undefined ? Limits.unlimited : Limits.layer(limits).pipe(Layer.provide(MemoryRateLimiter.layer)),
       ),
     ),

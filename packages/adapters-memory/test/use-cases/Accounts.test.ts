@@ -4,13 +4,16 @@ import {
   Accounts,
   Credentials,
   EmailAlreadyRegistered,
+  generateSessionId,
   InactiveUser,
   InvalidCredentials,
   InvalidToken,
   Limits,
   PasswordHasher,
   PasswordPolicy,
+  RefreshTokens,
   Registration,
+  Sessions,
   UseCases,
   type UserId,
   UsernameTaken,
@@ -18,7 +21,7 @@ import {
 } from "@userkit/domain"
 import { aClient, aStoredUser, type StoredUserOverrides } from "@userkit/domain/testing"
 import { DateTime, Effect, Either, Layer, Option, Redacted, Ref, Schema, TestClock } from "effect"
-import { FastPasswordHasher, MemoryAccessTokens, MemoryUserRepository } from "../../src/index.js"
+import { FastPasswordHasher, MemoryAccessTokens, MemorySessionStore, MemoryUserRepository } from "../../src/index.js"
 
 // The domain on memory adapters, its hasher configured at cost 2, with the hasher's verifications
 // counted and a hook run (once) just before its next hash, to land a write in the middle of a use case.
@@ -46,6 +49,8 @@ const TestDomain = UseCases.layer.pipe(
       MemoryAccessTokens.layer(),
       Limits.unlimited,
       PasswordPolicy.layer(),
+      MemorySessionStore.layer,
+      RefreshTokens.random,
       InstrumentedHasher.pipe(Layer.provide(FastPasswordHasher.layer({ cost: 2 }))),
     ),
   ),
@@ -210,13 +215,15 @@ describe("Accounts", () => {
       yield* TestClock.adjust(`${session.expiresIn + 1} seconds`)
       expect(yield* Effect.either(accounts.currentUser(session.accessToken))).toEqual(Either.left(new InvalidToken()))
 
+      // A well-signed token whose session was never opened is refused like garbage.
       const tokens = yield* AccessTokens
-      const gone = yield* tokens.issue(aStoredUser().user.id)
-      expect(yield* Effect.either(accounts.currentUser(gone.token))).toEqual(Either.left(new InvalidToken()))
+      const grant = { userId: aStoredUser().user.id, sessionId: yield* generateSessionId }
+      const unopened = yield* tokens.issue(grant, yield* DateTime.now)
+      expect(yield* Effect.either(accounts.currentUser(unopened.token))).toEqual(Either.left(new InvalidToken()))
       const inactive = aStoredUser({ is_active: false })
       yield* (yield* UserRepository).insert(inactive)
-      const sleeping = yield* tokens.issue(inactive.user.id)
-      expect(yield* Effect.either(accounts.currentUser(sleeping.token))).toEqual(Either.left(new InactiveUser()))
+      const sleeping = yield* (yield* Sessions).open(inactive.user, aClient)
+      expect(yield* Effect.either(accounts.currentUser(sleeping.accessToken))).toEqual(Either.left(new InactiveUser()))
     }).pipe(Effect.provide(TestDomain)),
   )
 })

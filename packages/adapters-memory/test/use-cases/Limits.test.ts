@@ -17,13 +17,20 @@ import {
   RateLimited,
   RateLimiter,
   RateRule,
+  RefreshTokens,
   Registration,
   StoreUnavailable,
   UseCases,
   WrongPassword,
 } from "@userkit/domain"
 import { Cause, Duration, Effect, Either, Exit, Layer, Ref, Schema, TestClock } from "effect"
-import { FastPasswordHasher, MemoryAccessTokens, MemoryRateLimiter, MemoryUserRepository } from "../../src/index.js"
+import {
+  FastPasswordHasher,
+  MemoryAccessTokens,
+  MemoryRateLimiter,
+  MemorySessionStore,
+  MemoryUserRepository,
+} from "../../src/index.js"
 import { aMember } from "../support/domain.js"
 
 // 3 sign-ins per address per minute; after 5 failed guesses at an account, 1 s doubling to 8 s.
@@ -65,6 +72,8 @@ const domainWith = (limiter: Layer.Layer<RateLimiter>) =>
         MemoryAccessTokens.layer(),
         Limits.layer(rules).pipe(Layer.provide(limiter)),
         PasswordPolicy.layer(),
+        MemorySessionStore.layer,
+        RefreshTokens.random,
       ),
     ),
   )

@@ -7,6 +7,7 @@ import {
   EmailAlreadyRegistered,
   InactiveUser,
   InvalidCredentials,
+  InvalidToken,
   LastActiveSuperuser,
   OwnAccount,
   PasswordChange,
@@ -122,7 +123,8 @@ describe("a user's own account", () => {
         aClient,
       )
       yield* own.deactivate(me)
-      expect(yield* Effect.either(accounts.currentUser(session.accessToken))).toEqual(Either.left(new InactiveUser()))
+      // Its sessions ended with it: the token names a session that is no more.
+      expect(yield* Effect.either(accounts.currentUser(session.accessToken))).toEqual(Either.left(new InvalidToken()))
       expect(yield* login("leaver", "member password")).toEqual(Either.left(new InactiveUser()))
     }).pipe(Effect.provide(TestDomain)),
   )

@@ -3,6 +3,9 @@ import { Registration } from "../auth/Accounts.js"
 import { Password } from "../auth/Password.js"
 import { PasswordHasher } from "../auth/PasswordHasher.js"
 import { PasswordPolicy, type PasswordRejected } from "../auth/PasswordPolicy.js"
+import { SessionNotFound } from "../sessions/errors.js"
+import type { Session, SessionId } from "../sessions/Session.js"
+import { SessionStore } from "../sessions/SessionStore.js"
 import {
   type EmailAlreadyRegistered,
   Forbidden,
@@ -44,6 +47,7 @@ export class Administration extends Effect.Service<Administration>()("userkit/Ad
     const users = yield* UserRepository
     const hasher = yield* PasswordHasher
     const policy = yield* PasswordPolicy
+    const sessions = yield* SessionStore
 
     const requireSuperuser = (actor: User): Effect.Effect<void, Forbidden> =>
       actor.is_superuser && actor.is_active ? Effect.void : Effect.fail(new Forbidden())
@@ -107,6 +111,10 @@ export class Administration extends Effect.Service<Administration>()("userkit/Ad
         const passwordHash = password === undefined ? undefined : yield* hasher.hash(password)
         const updated = yield* users.update(id, yield* stamped(fields))
         if (passwordHash !== undefined) yield* users.setPasswordHash(id, passwordHash)
+        // A reset password, a deactivation or a demotion ends every session the account had.
+        if (passwordHash !== undefined || fields.is_active === false || fields.is_superuser === false) {
+          yield* sessions.revokeAll(id)
+        }
         return updated
       }),
       delete: Effect.fn("Administration.delete")(function* (
@@ -115,6 +123,25 @@ export class Administration extends Effect.Service<Administration>()("userkit/Ad
       ): Effect.fn.Return<void, Forbidden | UserNotFound | LastActiveSuperuser> {
         yield* requireSuperuser(actor)
         yield* users.delete(id)
+        yield* sessions.revokeAll(id)
+      }),
+      /** A user's live sessions, most recently used first. */
+      listSessions: Effect.fn("Administration.listSessions")(function* (
+        actor: User,
+        id: UserId,
+      ): Effect.fn.Return<ReadonlyArray<Session>, Forbidden | UserNotFound> {
+        yield* requireSuperuser(actor)
+        yield* find(id)
+        return yield* sessions.listLive(id)
+      }),
+      /** Ends one of a user's sessions. */
+      revokeSession: Effect.fn("Administration.revokeSession")(function* (
+        actor: User,
+        id: UserId,
+        sessionId: SessionId,
+      ): Effect.fn.Return<void, Forbidden | SessionNotFound> {
+        yield* requireSuperuser(actor)
+        if (!(yield* sessions.revoke(id, sessionId))) return yield* new SessionNotFound()
       }),
       /** An active superuser, for an operator bootstrapping a deployment. */
       bootstrapSuperuser: Effect.fn("Administration.bootstrapSuperuser")(function* (

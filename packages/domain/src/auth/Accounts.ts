@@ -1,12 +1,12 @@
 import { DateTime, Effect, Option, Redacted, Schema } from "effect"
 import type { RateLimited } from "../limits/errors.js"
 import { Limits } from "../limits/Limits.js"
+import { type Caller, Sessions, type SignedIn } from "../sessions/Sessions.js"
 import type { EmailAlreadyRegistered, UsernameTaken } from "../users/errors.js"
 import { AvatarUrl, Bio, Email, FullName, generateUserId, normalizeLogin, User, Username } from "../users/User.js"
 import { UserRepository } from "../users/UserRepository.js"
-import { AccessTokens } from "./AccessTokens.js"
 import type { Client } from "./Client.js"
-import { InactiveUser, InvalidCredentials, InvalidToken } from "./errors.js"
+import { InactiveUser, InvalidCredentials } from "./errors.js"
 import { Password } from "./Password.js"
 import { PasswordHasher } from "./PasswordHasher.js"
 import { PasswordPolicy, type PasswordRejected } from "./PasswordPolicy.js"
@@ -37,13 +37,6 @@ export const Credentials = Schema.Struct({
 }).annotations({ identifier: "Credentials" })
 export type Credentials = typeof Credentials.Type
 
-/** What a login answers: the account, and a token that speaks for it. */
-export interface SignedIn {
-  readonly user: User
-  readonly accessToken: Redacted.Redacted<string>
-  readonly expiresIn: number
-}
-
 // Verified against when the login names no account, so that answer costs what a wrong password does.
 const dummyPassword = Redacted.make("userkit: no such account, still do the work")
 
@@ -51,7 +44,7 @@ export class Accounts extends Effect.Service<Accounts>()("userkit/Accounts", {
   effect: Effect.gen(function* () {
     const users = yield* UserRepository
     const hasher = yield* PasswordHasher
-    const tokens = yield* AccessTokens
+    const sessions = yield* Sessions
     const limits = yield* Limits
     const policy = yield* PasswordPolicy
     const dummyHash = yield* hasher.hash(dummyPassword)
@@ -110,20 +103,12 @@ export class Accounts extends Effect.Service<Accounts>()("userkit/Accounts", {
       if (hasher.needsRehash(passwordHash)) {
         yield* users.replacePasswordHash(user.id, passwordHash, yield* hasher.hash(credentials.password))
       }
-      const issued = yield* tokens.issue(user.id)
-      return { user, accessToken: issued.token, expiresIn: issued.expiresIn }
+      return yield* sessions.open(user, client)
     })
 
-    /** The user a bearer token speaks for; a deleted or deactivated account is refused. */
-    const currentUser = Effect.fn("Accounts.currentUser")(function* (
-      token: Redacted.Redacted<string>,
-    ): Effect.fn.Return<User, InvalidToken | InactiveUser> {
-      const userId = yield* tokens.verify(token)
-      const found = yield* users.findById(userId)
-      if (Option.isNone(found)) return yield* new InvalidToken()
-      if (!found.value.user.is_active) return yield* new InactiveUser()
-      return found.value.user
-    })
+    /** The user a bearer token speaks for; a deleted or deactivated account, or an ended session, is refused. */
+    const currentUser = (token: Redacted.Redacted<string>) =>
+      Effect.map(sessions.authenticate(token), (caller: Caller) => caller.user)
 
     return { register, login, currentUser } as const
   }),

@@ -1,4 +1,4 @@
-import { Context, Data, type Duration, type Effect, type Option } from "effect"
+import { Context, Data, type DateTime, type Duration, type Effect, type Option } from "effect"
 import type { UserId } from "../users/User.js"
 import type { RefreshTokenHash, Session, SessionId } from "./Session.js"
 
@@ -14,9 +14,10 @@ export type Rotation = Data.TaggedEnum<{
   Rotated: { readonly session: Session }
   /**
    * It was retired less than the grace window ago (two tabs, a retried request): nothing changed.
-   * `successor` is the one recorded when it was retired; the caller checks it is the one it derived.
+   * `successor` is the one recorded when it was retired, at `retiredAt`; the caller checks it is
+   * the one it derived, and answers what it answered then.
    */
-  Replayed: { readonly session: Session; readonly successor: RefreshTokenHash }
+  Replayed: { readonly session: Session; readonly successor: RefreshTokenHash; readonly retiredAt: DateTime.Utc }
   /** It was retired longer ago than the grace window: taken as stolen, its session is revoked now. */
   Reused: { readonly session: Session }
   /** No such token, or its session is revoked or has expired. */

@@ -1,8 +1,15 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, type Layer, Redacted, TestClock } from "effect"
-import { AccessTokens } from "../auth/AccessTokens.js"
+import { DateTime, Effect, Either, type Layer, Redacted, TestClock } from "effect"
+import { AccessTokens, type TokenGrant } from "../auth/AccessTokens.js"
 import { InvalidToken } from "../auth/errors.js"
+import { generateSessionId } from "../sessions/Session.js"
 import { generateUserId, type UserId } from "../users/User.js"
+
+/** A grant for a new user and session. */
+const aGrant: Effect.Effect<TokenGrant> = Effect.all({ userId: generateUserId, sessionId: generateSessionId })
+/** `grant` issued now. */
+const issueNow = (grant: TokenGrant) =>
+  Effect.flatMap(Effect.all([AccessTokens, DateTime.now]), ([tokens, now]) => tokens.issue(grant, now))
 
 /**
  * The specification of AccessTokens. `foreign` is another issuer (another secret, say) whose
@@ -24,23 +31,41 @@ export const accessTokensContract = (
         expect(yield* Effect.either(tokens.verify(Redacted.make(token)))).toEqual(Either.left(new InvalidToken()))
       })
 
-    it.effect("verifies a token it issued as naming the same user", () =>
+    it.effect("verifies a token it issued as naming the same user and session", () =>
       Effect.gen(function* () {
         const tokens = yield* AccessTokens
-        const userId = yield* generateUserId
-        const issued = yield* tokens.issue(userId)
+        const grant = yield* aGrant
+        const issued = yield* issueNow(grant)
         expect(issued.expiresIn).toBeGreaterThan(0)
-        expect(yield* tokens.verify(issued.token)).toEqual(userId)
+        expect(yield* tokens.verify(issued.token)).toEqual(grant)
+      }).pipe(Effect.provide(layer)),
+    )
+
+    it.effect("issues the same token for the same grant at the same instant, another one at another", () =>
+      Effect.gen(function* () {
+        const tokens = yield* AccessTokens
+        const grant = yield* aGrant
+        const issuedAt = yield* DateTime.now
+        const first = yield* tokens.issue(grant, issuedAt)
+        yield* TestClock.adjust("3 seconds")
+        // Replayed 3 s later: the same token, 3 s closer to its end.
+        const again = yield* tokens.issue(grant, issuedAt)
+        expect(Redacted.value(again.token)).toBe(Redacted.value(first.token))
+        expect(again.expiresIn).toBe(first.expiresIn - 3)
+        const later = yield* tokens.issue(grant, yield* DateTime.now)
+        expect(Redacted.value(later.token)).not.toBe(Redacted.value(first.token))
+        const otherSession = yield* tokens.issue({ ...grant, sessionId: (yield* aGrant).sessionId }, issuedAt)
+        expect(Redacted.value(otherSession.token)).not.toBe(Redacted.value(first.token))
       }).pipe(Effect.provide(layer)),
     )
 
     it.effect("accepts its own token until expiresIn seconds have passed, and refuses it from then on", () =>
       Effect.gen(function* () {
         const tokens = yield* AccessTokens
-        const userId = yield* generateUserId
-        const issued = yield* tokens.issue(userId)
+        const grant = yield* aGrant
+        const issued = yield* issueNow(grant)
         yield* TestClock.adjust(`${issued.expiresIn - 1} seconds`)
-        expect(yield* tokens.verify(issued.token)).toEqual(userId)
+        expect(yield* tokens.verify(issued.token)).toEqual(grant)
         yield* TestClock.adjust("1 second")
         expect(yield* Effect.either(tokens.verify(issued.token))).toEqual(Either.left(new InvalidToken()))
         yield* TestClock.adjust("1 day")
@@ -50,8 +75,7 @@ export const accessTokensContract = (
 
     it.effect("refuses garbage, empty and tampered tokens", () =>
       Effect.gen(function* () {
-        const tokens = yield* AccessTokens
-        const issued = Redacted.value((yield* tokens.issue(yield* generateUserId)).token)
+        const issued = Redacted.value((yield* issueNow(yield* aGrant)).token)
         const last = issued.at(-2) === "A" ? "B" : "A"
         for (const token of [
           "",
@@ -74,8 +98,7 @@ export const accessTokensContract = (
 
     it.effect("refuses a token from another issuer", () =>
       Effect.gen(function* () {
-        const userId = yield* generateUserId
-        const issued = yield* Effect.flatMap(AccessTokens, (t) => t.issue(userId)).pipe(Effect.provide(foreign))
+        const issued = yield* issueNow(yield* aGrant).pipe(Effect.provide(foreign))
         yield* refused(Redacted.value(issued.token)).pipe(Effect.provide(layer))
       }),
     )

@@ -54,7 +54,7 @@ export const sessionRacesContract = (test: SessionStoreTest) =>
         const rotated = yield* usedNow(session)
         expect(rotations.filter((r) => r._tag === "Rotated")).toEqual([{ _tag: "Rotated", session: rotated }])
         expect(rotations.filter((r) => r._tag === "Replayed")).toEqual(
-          Arr.replicate({ _tag: "Replayed", session: rotated, successor }, FIBERS - 1),
+          Arr.replicate({ _tag: "Replayed", session: rotated, successor, retiredAt: rotated.lastUsedAt }, FIBERS - 1),
         )
         expect((yield* rotate(successor, aTokenHash()))._tag).toBe("Rotated")
       }),

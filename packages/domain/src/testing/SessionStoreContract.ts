@@ -103,9 +103,13 @@ export const sessionStoreContract = (name: string, layer: Layer.Layer<SessionSto
           yield* rotate(token, successor)
           const rotated = yield* usedNow(session)
           yield* TestClock.adjust(Duration.millis(9_999))
-          expect(yield* rotate(token, successor)).toEqual(Rotation.Replayed({ session: rotated, successor }))
+          expect(yield* rotate(token, successor)).toEqual(
+            Rotation.Replayed({ session: rotated, successor, retiredAt: rotated.lastUsedAt }),
+          )
           // A retired token never gets a second successor, whatever the caller offers.
-          expect(yield* rotate(token, another)).toEqual(Rotation.Replayed({ session: rotated, successor }))
+          expect(yield* rotate(token, another)).toEqual(
+            Rotation.Replayed({ session: rotated, successor, retiredAt: rotated.lastUsedAt }),
+          )
           expect(yield* rotate(another, aTokenHash())).toEqual(unknown)
           expect(yield* findLive(session.id)).toEqual(Option.some(rotated))
           expect((yield* rotate(successor, aTokenHash()))._tag).toBe("Rotated")

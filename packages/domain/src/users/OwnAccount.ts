@@ -7,6 +7,8 @@ import { PasswordHasher } from "../auth/PasswordHasher.js"
 import { PasswordPolicy, type PasswordRejected } from "../auth/PasswordPolicy.js"
 import type { RateLimited } from "../limits/errors.js"
 import { Limits } from "../limits/Limits.js"
+import type { SessionId } from "../sessions/Session.js"
+import { SessionStore } from "../sessions/SessionStore.js"
 import { type EmailAlreadyRegistered, type LastActiveSuperuser, UserNotFound, type UsernameTaken } from "./errors.js"
 import { AvatarUrl, Bio, Email, FullName, type User, Username } from "./User.js"
 import { stamped, UserRepository } from "./UserRepository.js"
@@ -34,6 +36,7 @@ export class OwnAccount extends Effect.Service<OwnAccount>()("userkit/OwnAccount
     const hasher = yield* PasswordHasher
     const limits = yield* Limits
     const policy = yield* PasswordPolicy
+    const sessions = yield* SessionStore
 
     /**
      * The caller's own profile, changed; a new email or username must be free. Only the profile
@@ -51,12 +54,14 @@ export class OwnAccount extends Effect.Service<OwnAccount>()("userkit/OwnAccount
      * Stored only if the hash is still the one verified: of two changes racing with the same
      * current password, one wins and the other is told its current password is wrong. A wrong
      * current password is a failed guess at the account's password, counted as a failed login is:
-     * a stolen access token does not let its holder guess the password at bcrypt's pace.
+     * a stolen access token does not let its holder guess the password at bcrypt's pace. Every
+     * session but `keep` (the caller's own) ends: whoever else was signed in must prove it again.
      */
     const changePassword = Effect.fn("OwnAccount.changePassword")(function* (
       actor: User,
       change: PasswordChange,
       client: Client,
+      keep?: SessionId,
     ): Effect.fn.Return<void, WrongPassword | UserNotFound | PasswordRejected | RateLimited> {
       yield* limits.fromAddress("passwordChange", client)
       const stored = yield* users.findById(actor.id)
@@ -69,13 +74,15 @@ export class OwnAccount extends Effect.Service<OwnAccount>()("userkit/OwnAccount
       yield* limits.guessed([subject], actor.id, client)
       const replaced = yield* users.replacePasswordHash(actor.id, current, yield* hasher.hash(change.new_password))
       if (!replaced) return yield* new WrongPassword()
+      yield* sessions.revokeAll(actor.id, { except: keep })
     })
 
-    /** The caller's own account, deactivated: it can no longer log in, and its tokens stop working. */
+    /** The caller's own account, deactivated: it can no longer log in, and its sessions end. */
     const deactivate = Effect.fn("OwnAccount.deactivate")(function* (
       actor: User,
     ): Effect.fn.Return<void, LastActiveSuperuser | UserNotFound> {
       yield* users.setStanding(actor.id, yield* stamped({ is_active: false }))
+      yield* sessions.revokeAll(actor.id)
     })
 
     return { updateProfile, changePassword, deactivate } as const

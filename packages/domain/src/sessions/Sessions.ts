@@ -1,0 +1,202 @@
+import { Context, DateTime, Duration, Effect, Option, type Redacted, Schema } from "effect"
+import { AccessTokens } from "../auth/AccessTokens.js"
+import type { Client } from "../auth/Client.js"
+import { InactiveUser, InvalidToken } from "../auth/errors.js"
+import type { RateLimited } from "../limits/errors.js"
+import { Limits } from "../limits/Limits.js"
+import type { User } from "../users/User.js"
+import { UserRepository } from "../users/UserRepository.js"
+import { InvalidRefreshToken, RefreshTokenReused, SessionNotFound } from "./errors.js"
+import { type MintedToken, RefreshTokens } from "./RefreshTokens.js"
+import { generateSessionId, Session, type SessionId } from "./Session.js"
+import { SessionStore } from "./SessionStore.js"
+
+const PositiveDuration = Schema.DurationFromSelf.pipe(Schema.greaterThanDuration(0))
+
+/** How long sessions last, and how long a rotated refresh token may be presented again. */
+export class SessionRules extends Schema.Class<SessionRules>("SessionRules")({
+  /** A session unused this long ends; each refresh moves it. */
+  idleTimeout: PositiveDuration,
+  /** A session ends this long after its login, however used. */
+  absoluteLifetime: PositiveDuration,
+  /** A refresh token presented again within this window answers the same new pair (two tabs, a retry). */
+  reuseWindow: Schema.DurationFromSelf,
+}) {}
+
+/** 7 days idle, 30 days in all, 10 seconds to replay a refresh. */
+export const DEFAULT_SESSION_RULES = new SessionRules({
+  idleTimeout: Duration.days(7),
+  absoluteLifetime: Duration.days(30),
+  reuseWindow: Duration.seconds(10),
+})
+
+/** The session rules in force: the defaults unless a layer provides others. */
+export class CurrentSessionRules extends Context.Reference<CurrentSessionRules>()("userkit/SessionRules", {
+  defaultValue: () => DEFAULT_SESSION_RULES,
+}) {}
+
+/** What a login or a refresh answers: the account, an access token, and the refresh token that renews it. */
+export interface SignedIn {
+  readonly user: User
+  readonly sessionId: SessionId
+  readonly accessToken: Redacted.Redacted<string>
+  /** Seconds until the access token expires. */
+  readonly expiresIn: number
+  readonly refreshToken: Redacted.Redacted<string>
+  /** Seconds until the session ends unless used (its idle or its absolute end, whichever is first). */
+  readonly refreshExpiresIn: number
+}
+
+/** Who a verified access token speaks for: the account and the session it was issued in. */
+export interface Caller {
+  readonly user: User
+  readonly sessionId: SessionId
+}
+
+/** A live session as its owner sees it: `current` marks the one the request came in. */
+export interface SessionView {
+  readonly session: Session
+  readonly current: boolean
+}
+
+/** Which sessions a logout ends: the caller's own, every other one, or all. */
+export type LogoutScope = "local" | "others" | "global"
+
+const secondsUntil = (end: DateTime.Utc, now: DateTime.Utc) =>
+  Math.max(0, Math.floor((DateTime.toEpochMillis(end) - DateTime.toEpochMillis(now)) / 1000))
+
+/**
+ * Sessions: opened by a login, renewed by rotating refresh tokens, ended by a logout, a
+ * revocation, a change to the account, or time. Every access token names its session, and a
+ * request is served only while that session is live, so ending a session ends its access tokens
+ * at once (for this service: another that only verifies the JWT sees them until they expire).
+ */
+export class Sessions extends Effect.Service<Sessions>()("userkit/Sessions", {
+  effect: Effect.gen(function* () {
+    const store = yield* SessionStore
+    const users = yield* UserRepository
+    const tokens = yield* AccessTokens
+    const refreshTokens = yield* RefreshTokens
+    const limits = yield* Limits
+    // Read once, where the layer is built: provide CurrentSessionRules to the layer to change them.
+    const rules = yield* CurrentSessionRules
+
+    /**
+     * The pair for `session`, its access token issued at `issuedAt` (the same instant gives the same
+     * token), its times counted from `now` (the instant the session was opened or rotated, or now).
+     */
+    const answer = (user: User, session: Session, refresh: MintedToken, issuedAt: DateTime.Utc, now: DateTime.Utc) =>
+      Effect.gen(function* () {
+        const issued = yield* tokens.issue({ userId: user.id, sessionId: session.id }, issuedAt)
+        const ends = DateTime.min(session.idleExpiresAt, session.absoluteExpiresAt)
+        return {
+          user,
+          sessionId: session.id,
+          accessToken: issued.token,
+          expiresIn: issued.expiresIn,
+          refreshToken: refresh.token,
+          refreshExpiresIn: secondsUntil(ends, now),
+        } satisfies SignedIn
+      })
+
+    /** A new session for `user`, who just proved who they are from `client`. */
+    const open = Effect.fn("Sessions.open")(function* (user: User, client: Client) {
+      const now = yield* DateTime.now
+      const session = new Session({
+        id: yield* generateSessionId,
+        userId: user.id,
+        createdAt: now,
+        lastUsedAt: now,
+        idleExpiresAt: DateTime.addDuration(now, rules.idleTimeout),
+        absoluteExpiresAt: DateTime.addDuration(now, rules.absoluteLifetime),
+        userAgent: client.userAgent,
+        address: client.address,
+      })
+      const refresh = yield* refreshTokens.mint
+      yield* store.open(session, refresh.hash)
+      return yield* answer(user, session, refresh, now, now)
+    })
+
+    const activeOwner = (session: Session) =>
+      Effect.flatMap(users.findById(session.userId), (found) =>
+        Option.isSome(found) && found.value.user.is_active
+          ? Effect.succeed(found.value.user)
+          : new InvalidRefreshToken(),
+      )
+
+    /**
+     * A new pair for a refresh token, which is retired. Presented again within the reuse window, it
+     * answers the same pair (the store recorded one successor, derived from the token, and the
+     * access token is issued at the same instant); after the window, the session is ended.
+     */
+    const refresh = Effect.fn("Sessions.refresh")(function* (
+      presented: Redacted.Redacted<string>,
+      client: Client,
+    ): Effect.fn.Return<SignedIn, InvalidRefreshToken | RefreshTokenReused | RateLimited> {
+      yield* limits.fromAddress("refresh", client)
+      const hash = yield* refreshTokens.hashOf(presented)
+      if (hash === undefined) return yield* new InvalidRefreshToken()
+      const successor = yield* refreshTokens.successorOf(presented)
+      const rotation = yield* store.rotate(hash, successor.hash, {
+        graceWindow: rules.reuseWindow,
+        idleTimeout: rules.idleTimeout,
+      })
+      switch (rotation._tag) {
+        case "Rotated":
+          return yield* answer(
+            yield* activeOwner(rotation.session),
+            rotation.session,
+            successor,
+            rotation.session.lastUsedAt,
+            rotation.session.lastUsedAt,
+          )
+        case "Replayed":
+          // Another successor than the one derived here would be a store that lost track: refuse.
+          if (rotation.successor !== successor.hash) return yield* new InvalidRefreshToken()
+          return yield* answer(
+            yield* activeOwner(rotation.session),
+            rotation.session,
+            successor,
+            rotation.retiredAt,
+            yield* DateTime.now,
+          )
+        case "Reused":
+          return yield* new RefreshTokenReused()
+        case "Unknown":
+          return yield* new InvalidRefreshToken()
+      }
+    })
+
+    /** Who a bearer token speaks for: its session must be live and its account active. */
+    const authenticate = Effect.fn("Sessions.authenticate")(function* (
+      token: Redacted.Redacted<string>,
+    ): Effect.fn.Return<Caller, InvalidToken | InactiveUser> {
+      const grant = yield* tokens.verify(token)
+      const session = yield* store.findLive(grant.sessionId)
+      if (Option.isNone(session) || session.value.userId !== grant.userId) return yield* new InvalidToken()
+      const found = yield* users.findById(grant.userId)
+      if (Option.isNone(found)) return yield* new InvalidToken()
+      if (!found.value.user.is_active) return yield* new InactiveUser()
+      return { user: found.value.user, sessionId: grant.sessionId }
+    })
+
+    return {
+      open,
+      refresh,
+      authenticate,
+      /** The caller's live sessions, most recently used first; `current` marks the caller's own. */
+      list: (caller: Caller) =>
+        Effect.map(store.listLive(caller.user.id), (sessions) =>
+          sessions.map((session): SessionView => ({ session, current: session.id === caller.sessionId })),
+        ),
+      /** Ends one of the caller's sessions; another user's id is not found, like an unknown one. */
+      revoke: (caller: Caller, id: SessionId) =>
+        Effect.flatMap(store.revoke(caller.user.id, id), (revoked) => (revoked ? Effect.void : new SessionNotFound())),
+      /** Ends the caller's session, every other one, or all of them. */
+      logout: Effect.fn("Sessions.logout")(function* (caller: Caller, scope: LogoutScope) {
+        if (scope === "local") yield* store.revoke(caller.user.id, caller.sessionId)
+        else yield* store.revokeAll(caller.user.id, scope === "others" ? { except: caller.sessionId } : {})
+      }),
+    } as const
+  }),
+}) {}
