@@ -8,8 +8,8 @@ import {
   SessionStore,
   UserId,
 } from "@userkit/domain"
-import { Clock, DateTime, Duration, Effect, Layer, Option, type ParseResult, Schema } from "effect"
-import { sqlDefect } from "./SqlFailure.js"
+import { Clock, DateTime, Duration, Effect, Layer, Option, Schema } from "effect"
+import { rowDefect, sqlDefect } from "./SqlFailure.js"
 
 /** A session's columns as the driver returns them (timestamps as Date). */
 const SessionRow = Schema.Struct({
@@ -56,12 +56,6 @@ const SessionFromRow = Schema.transform(SessionRow, Schema.typeSchema(Session), 
 const decodeSessions = Schema.decodeUnknown(Schema.Array(SessionFromRow))
 const encodeSession = Schema.encode(SessionFromRow)
 
-/** A row the schema refuses is a defect that names no value (a parse error quotes the actual one). */
-const rowDefect =
-  (table: string) =>
-  (_: ParseResult.ParseError): Effect.Effect<never> =>
-    Effect.die(new Error(`a row of ${table} does not match its schema`))
-
 /** What a SELECT of a session reads, from the table aliased `s` (a join with `users` keeps it). */
 export const SESSION_COLUMNS = Object.keys(SessionRow.fields)
   .map((column) => `s.${column}`)
@@ -84,7 +78,10 @@ export const make: Effect.Effect<SessionStore["Type"], never, SqlClient.SqlClien
   const columns = sql.literal(SESSION_COLUMNS)
   const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis))
   const sessions = (rows: Effect.Effect<ReadonlyArray<unknown>, SqlError.SqlError>) =>
-    rows.pipe(Effect.flatMap(decodeSessions), Effect.catchTag("ParseError", rowDefect("userkit_sessions")))
+    rows.pipe(
+      Effect.flatMap(decodeSessions),
+      Effect.catchTag("ParseError", rowDefect("reading sessions", "userkit_sessions")),
+    )
   const count = (rows: ReadonlyArray<unknown>) => rows.length
 
   /**
@@ -124,7 +121,7 @@ export const make: Effect.Effect<SessionStore["Type"], never, SqlClient.SqlClien
       const [earlier] = yield* sql`SELECT retired_at, successor_hash FROM userkit_refresh_tokens
         WHERE token_hash = ${presented}`.pipe(
         Effect.flatMap(decodeRetired),
-        Effect.catchTag("ParseError", rowDefect("userkit_refresh_tokens")),
+        Effect.catchTag("ParseError", rowDefect("rotating a refresh token", "userkit_refresh_tokens")),
       )
       if (earlier === undefined) return yield* Effect.dieMessage("the token of a locked session vanished")
       if (at.getTime() - earlier.retired_at.getTime() < Duration.toMillis(rules.graceWindow)) {

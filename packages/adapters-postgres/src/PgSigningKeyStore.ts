@@ -1,7 +1,7 @@
 import { SqlClient, type SqlError } from "@effect/sql"
 import { PublicJwk, SigningAlgorithm, SigningKey, SigningKeyStore } from "@userkit/domain"
-import { DateTime, Effect, Layer, Option, type ParseResult, Schema } from "effect"
-import { sqlDefect } from "./SqlFailure.js"
+import { DateTime, Effect, Layer, Option, Schema } from "effect"
+import { rowDefect, sqlDefect } from "./SqlFailure.js"
 
 /** A key's columns as selected (the JWK as text, timestamps as Date). */
 const SigningKeyRow = Schema.Struct({
@@ -45,10 +45,6 @@ const SigningKeyFromRow = Schema.transform(SigningKeyRow, Schema.typeSchema(Sign
 const decodeKeys = Schema.decodeUnknown(Schema.Array(SigningKeyFromRow))
 const encodeKey = Schema.encode(SigningKeyFromRow)
 
-/** A row the schema refuses is a defect that names no value (a parse error quotes the actual one). */
-const rowDefect = (_: ParseResult.ParseError): Effect.Effect<never> =>
-  Effect.die(new Error("a row of userkit_signing_keys does not match its schema"))
-
 const COLUMNS = `kid, algorithm, public_jwk::text AS public_jwk, sealed_private_key, created_at, signs_until, published_until`
 // Newest first; kid in code-point order, as the domain's `newestFirst` compares.
 const NEWEST_FIRST = `created_at DESC, kid COLLATE "C"`
@@ -57,7 +53,10 @@ export const make: Effect.Effect<SigningKeyStore["Type"], never, SqlClient.SqlCl
   const sql = yield* SqlClient.SqlClient
   const [columns, newestFirst] = [sql.literal(COLUMNS), sql.literal(NEWEST_FIRST)]
   const keys = (rows: Effect.Effect<ReadonlyArray<unknown>, SqlError.SqlError>) =>
-    rows.pipe(Effect.flatMap(decodeKeys), Effect.catchTag("ParseError", rowDefect))
+    rows.pipe(
+      Effect.flatMap(decodeKeys),
+      Effect.catchTag("ParseError", rowDefect("reading signing keys", "userkit_signing_keys")),
+    )
   const currentAt = (at: Date) =>
     keys(sql`SELECT ${columns} FROM userkit_signing_keys
       WHERE created_at <= ${at} AND signs_until > ${at} ORDER BY ${newestFirst} LIMIT 1`)

@@ -64,6 +64,6 @@ export const sqlDefect =
 
 /** A row the schema refuses is a defect that names no value (a parse error quotes the actual one). */
 export const rowDefect =
-  (what: string) =>
+  (what: string, table = "users") =>
   (_: ParseResult.ParseError): Effect.Effect<never> =>
-    Effect.die(new Error(`${what}: a row of the users table does not match the User schema`))
+    Effect.die(new Error(`${what}: a row of the ${table} table does not match its schema`))

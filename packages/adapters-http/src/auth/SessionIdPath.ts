@@ -1,16 +1,8 @@
 import { SessionId, SessionNotFound } from "@userkit/domain"
-import { Effect, Option, Schema } from "effect"
+import { IdPath, idOf } from "../edge/IdPath.js"
 
-/**
- * The `{id}` of a `/sessions/{id}` path, read as any string: an id that is not a UUID names no
- * session, so it gets the 404 an unknown one gets.
- */
-export const SessionIdPath = Schema.Struct({
-  id: Schema.String.annotations({ description: "The session's id (a UUID)", jsonSchema: { format: "uuid" } }),
-})
-
-const decodeSessionId = Schema.decodeOption(SessionId)
+/** The `{id}` of a `/sessions/{id}` path; a malformed one is a 404 like an unknown one. */
+export const SessionIdPath = IdPath("The session's id (a UUID)")
 
 /** The path's id as a SessionId, or the SessionNotFound an unknown id gets too. */
-export const sessionIdOf = (id: string): Effect.Effect<SessionId, SessionNotFound> =>
-  Option.match(decodeSessionId(id), { onNone: () => Effect.fail(new SessionNotFound()), onSome: Effect.succeed })
+export const sessionIdOf = idOf(SessionId, () => new SessionNotFound())
