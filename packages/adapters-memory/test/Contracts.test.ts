@@ -1,7 +1,9 @@
 import {
   accessTokensContract,
+  ownersFromStores,
   passwordHasherContract,
   rateLimiterContract,
+  sessionOwnersContract,
   sessionStoreContract,
   signingKeyStoreContract,
   userRepositoryContract,
@@ -22,4 +24,8 @@ passwordHasherContract("fast test hasher", FastPasswordHasher.layer(), FastPassw
 accessTokensContract("memory", MemoryAccessTokens.layer(), MemoryAccessTokens.layer(), () => Effect.succeed([]))
 rateLimiterContract("memory", MemoryRateLimiter.layer)
 sessionStoreContract("memory", Layer.merge(MemorySessionStore.layer, MemoryUserRepository.layer))
+sessionOwnersContract(
+  "two lookups, on memory",
+  ownersFromStores(Layer.merge(MemorySessionStore.layer, MemoryUserRepository.layer)),
+)
 signingKeyStoreContract("memory", MemorySigningKeyStore.layer)

@@ -1,9 +1,9 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { type RotationRules, SessionStore, UserRepository } from "@userkit/domain"
-import { aLogin, aStoredUser, aTokenHash, sessionStoreContract } from "@userkit/domain/testing"
+import { aLogin, aStoredUser, aTokenHash, sessionOwnersContract, sessionStoreContract } from "@userkit/domain/testing"
 import { Duration, Effect, Layer, Schema } from "effect"
-import { PgSessionStore, PgUserRepository } from "../src/index.js"
+import { PgSessionOwners, PgSessionStore, PgUserRepository } from "../src/index.js"
 import {
   embeddedTestDatabase,
   hasTestDatabase,
@@ -16,13 +16,20 @@ import {
 /** The store under test and the users it needs, on a migrated, empty `database`. */
 const storeOn = (database: TestDatabase) =>
   Layer.mergeAll(PgSessionStore.layer, PgUserRepository.layer).pipe(Layer.provideMerge(migrated(database)))
+/** The same, with the one-query SessionOwners. */
+const ownersOn = (database: TestDatabase) =>
+  Layer.mergeAll(PgSessionOwners.layer, PgSessionStore.layer, PgUserRepository.layer).pipe(
+    Layer.provideMerge(migrated(database)),
+  )
 
 const embedded = storeOn(embeddedTestDatabase())
 
 sessionStoreContract("embedded engine (PGlite)", embedded)
+sessionOwnersContract("one join, on the embedded engine (PGlite)", ownersOn(embeddedTestDatabase()))
 
 describe.runIf(hasTestDatabase)("on a PostgreSQL server (TEST_DATABASE_URL)", () => {
   sessionStoreContract("PostgreSQL", storeOn(postgresTestDatabase(testDatabaseUrl)))
+  sessionOwnersContract("one join, on PostgreSQL", ownersOn(postgresTestDatabase(testDatabaseUrl)))
 })
 
 const rules: RotationRules = { graceWindow: Duration.seconds(10), idleTimeout: Duration.days(7) }

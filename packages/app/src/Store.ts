@@ -6,6 +6,7 @@ import {
   checkReadiness,
   EmbeddedEngine,
   Migrator,
+  PgSessionOwners,
   PgSessionStore,
   PgSigningKeyStore,
   PgUserRepository,
@@ -43,7 +44,13 @@ const migrateAtStart = Layer.effectDiscard(
 
 /** A SQL-backed store: repositories and readiness over `client`, migrated while it builds. */
 export const sqlStore = <E>(client: Layer.Layer<PgClient.PgClient | SqlClient.SqlClient | PoolStats, E>) =>
-  Layer.mergeAll(PgUserRepository.layer, PgSessionStore.layer, PgSigningKeyStore.layer, readinessOfDatabase).pipe(
+  Layer.mergeAll(
+    PgUserRepository.layer,
+    PgSessionStore.layer,
+    PgSessionOwners.layer,
+    PgSigningKeyStore.layer,
+    readinessOfDatabase,
+  ).pipe(
     Layer.provideMerge(migrateAtStart),
     Layer.provideMerge(Migrator.layer),
     // The pool's use stays visible, for /metrics.

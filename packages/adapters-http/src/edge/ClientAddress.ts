@@ -54,13 +54,25 @@ const addressOf = (
   if (forwarded === undefined || !trusted(client)) return canonicalAddress(client)
   const hops = forwarded.split(",")
   for (let i = hops.length - 1; i >= 0 && trusted(client); i--) {
-    const hop = parseIpAddress(hops[i]?.trim() ?? "")
+    const hop = hopAddress(hops[i]?.trim() ?? "")
     // A hop we cannot read was written (or passed on) by a trusted proxy: stop at the last one we
     // could. Its clients then share the proxy's key: limited too strictly, never not at all.
     if (hop === undefined) break
     client = hop
   }
   return canonicalAddress(client)
+}
+
+// A hop with the client's port, as some load balancers write it: `203.0.113.7:4711`, `[2001:db8::1]:443`.
+const withPort = /^(?:\[([0-9A-Fa-f:.%]+)\]|(\d{1,3}(?:\.\d{1,3}){3}))(?::(\d{1,5}))?$/
+
+/** One X-Forwarded-For hop's address, its port (if any) dropped; undefined when it is none. */
+const hopAddress = (hop: string): IpAddress | undefined => {
+  const match = withPort.exec(hop)
+  if (match === null) return parseIpAddress(hop)
+  const [, bracketed, ipv4, port] = match
+  if (port !== undefined && Number(port) > 65_535) return undefined
+  return parseIpAddress(bracketed ?? ipv4 ?? "")
 }
 
 const userAgentOf = (header: string | undefined): string | null => {

@@ -1,7 +1,6 @@
 import { expect, layer } from "@effect/vitest"
 import { JwtAccessTokens } from "@userkit/adapters-crypto"
-import { AccessTokens, clientAt, SessionId, Sessions, UserId, UserRepository } from "@userkit/domain"
-import { aStoredUser } from "@userkit/domain/testing"
+import { AccessTokens, SessionId, stamped, UserId, UserRepository } from "@userkit/domain"
 import { DateTime, Effect, Redacted } from "effect"
 import { decodeJwt } from "jose"
 import { client } from "../support/Client.js"
@@ -50,11 +49,10 @@ layer(testApp(), { excludeTestServices: true })("GET /api/v1/auth/me", (it) => {
       const foreignToken = Redacted.value((yield* foreign.issue(grant, now)).token)
       // Issued by the app's own key for a live session, but at the epoch: long expired.
       const expiredToken = Redacted.value((yield* tokens.issue(grant, DateTime.unsafeMake(0))).token)
-      const inactive = aStoredUser({ is_active: false })
-      yield* (yield* UserRepository).insert(inactive)
-      const inactiveToken = Redacted.value(
-        (yield* (yield* Sessions).open(inactive.user, clientAt("127.0.0.1"))).accessToken,
-      )
+      // Deactivated in the store alone, its session left live: the account's standing still refuses it.
+      const sleeper = yield* loggedIn
+      yield* (yield* UserRepository).setStanding(UserId.make(sleeper.id), yield* stamped({ is_active: false }))
+      const inactiveToken = sleeper.token
       // Well signed, naming the live session of another user.
       const goneToken = Redacted.value(
         (yield* tokens.issue({ ...grant, userId: UserId.make(crypto.randomUUID()) }, now)).token,

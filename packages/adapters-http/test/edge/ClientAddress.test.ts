@@ -129,6 +129,10 @@ layer(echoServer(["loopback"]), { excludeTestServices: true })("client address b
       expect(yield* forwardedFor("2001:DB8:0:0::0:1")).toBe("2001:db8::1")
       expect(yield* forwardedFor("::ffff:203.0.113.7")).toBe("203.0.113.7")
       expect(yield* forwardedFor("fe80::1%eth0")).toBe("fe80::1")
+      // With the client's port, as some load balancers write it (Azure's Application Gateway).
+      expect(yield* forwardedFor("203.0.113.7:4711")).toBe("203.0.113.7")
+      expect(yield* forwardedFor("[2001:db8::1]:443")).toBe("2001:db8::1")
+      expect(yield* forwardedFor("[2001:db8::1]")).toBe("2001:db8::1")
     }),
   )
 
@@ -136,8 +140,9 @@ layer(echoServer(["loopback"]), { excludeTestServices: true })("client address b
     Effect.gen(function* () {
       for (const malformed of [
         "not-an-address",
-        "203.0.113.7:4711",
-        "[2001:db8::1]",
+        "203.0.113.7:99999",
+        "[2001:db8::1]:",
+        "2001:db8::1]:443",
         "127.1",
         "0xcb.0.113.7",
         "",

@@ -13,7 +13,8 @@ import {
   PasswordPolicy,
   RefreshTokens,
   Registration,
-  Sessions,
+  SessionStore,
+  stamped,
   UseCases,
   type UserId,
   UsernameTaken,
@@ -184,24 +185,29 @@ describe("Accounts", () => {
     }).pipe(Effect.provide(TestDomain)),
   )
 
-  it.effect("login - never undoes a password change that lands while the old hash is being remade", () =>
-    Effect.gen(function* () {
-      const accounts = yield* Accounts
-      const hasher = yield* PasswordHasher
-      const stored = yield* storedBeforeCostChange("old cost password", { username: "veteran" })
-      const changed = yield* hasher.hash(Redacted.make("brand new password"))
-      // Lands after the login has verified the old password, while it hashes it anew.
-      yield* Ref.set(beforeNextHash, Effect.orDie((yield* UserRepository).setPasswordHash(stored.user.id, changed)))
-      const session = yield* accounts.login(credentials("veteran", "old cost password"), aClient)
-      expect(session.user.id).toEqual(stored.user.id)
-      expect(yield* storedHash(stored.user.id)).toEqual(changed)
-      expect(yield* Effect.either(accounts.login(credentials("veteran", "old cost password"), aClient))).toEqual(
-        Either.left(new InvalidCredentials()),
-      )
-      expect((yield* accounts.login(credentials("veteran", "brand new password"), aClient)).user.id).toEqual(
-        stored.user.id,
-      )
-    }).pipe(Effect.provide(TestDomain)),
+  it.effect(
+    "login - never undoes a password change that lands while the old hash is being remade, nor opens a session on it",
+    () =>
+      Effect.gen(function* () {
+        const accounts = yield* Accounts
+        const hasher = yield* PasswordHasher
+        const stored = yield* storedBeforeCostChange("old cost password", { username: "veteran" })
+        const changed = yield* hasher.hash(Redacted.make("brand new password"))
+        // Lands after the login has verified the old password, while it hashes it anew.
+        yield* Ref.set(beforeNextHash, Effect.orDie((yield* UserRepository).setPasswordHash(stored.user.id, changed)))
+        // The password it verified is no longer the password: no session comes of it.
+        expect(yield* Effect.either(accounts.login(credentials("veteran", "old cost password"), aClient))).toEqual(
+          Either.left(new InvalidCredentials()),
+        )
+        expect(yield* storedHash(stored.user.id)).toEqual(changed)
+        expect(yield* (yield* SessionStore).listLive(stored.user.id)).toEqual([])
+        expect(yield* Effect.either(accounts.login(credentials("veteran", "old cost password"), aClient))).toEqual(
+          Either.left(new InvalidCredentials()),
+        )
+        expect((yield* accounts.login(credentials("veteran", "brand new password"), aClient)).user.id).toEqual(
+          stored.user.id,
+        )
+      }).pipe(Effect.provide(TestDomain)),
   )
 
   it.effect("currentUser - refuses garbage, expired tokens and tokens of accounts gone or deactivated", () =>
@@ -220,9 +226,13 @@ describe("Accounts", () => {
       const grant = { userId: aStoredUser().user.id, sessionId: yield* generateSessionId }
       const unopened = yield* tokens.issue(grant, yield* DateTime.now)
       expect(yield* Effect.either(accounts.currentUser(unopened.token))).toEqual(Either.left(new InvalidToken()))
-      const inactive = aStoredUser({ is_active: false })
-      yield* (yield* UserRepository).insert(inactive)
-      const sleeping = yield* (yield* Sessions).open(inactive.user, aClient)
+      // Deactivated in the store alone, its session left live: the account's standing still refuses it.
+      const sleeper = aStoredUser({
+        passwordHash: yield* (yield* PasswordHasher).hash(Redacted.make("sleeper password")),
+      })
+      yield* (yield* UserRepository).insert(sleeper)
+      const sleeping = yield* accounts.login(credentials(sleeper.user.username, "sleeper password"), aClient)
+      yield* (yield* UserRepository).setStanding(sleeper.user.id, yield* stamped({ is_active: false }))
       expect(yield* Effect.either(accounts.currentUser(sleeping.accessToken))).toEqual(Either.left(new InactiveUser()))
     }).pipe(Effect.provide(TestDomain)),
   )

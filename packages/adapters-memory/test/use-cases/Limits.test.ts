@@ -63,14 +63,14 @@ const CountingHasher = Layer.effect(
   ),
 ).pipe(Layer.provide(FastPasswordHasher.layer()))
 
-const domainWith = (limiter: Layer.Layer<RateLimiter>) =>
+const domainWith = (limiter: Layer.Layer<RateLimiter>, overrides: Partial<LimitRules> = {}) =>
   UseCases.layer.pipe(
     Layer.provideMerge(
       Layer.mergeAll(
         MemoryUserRepository.layer,
         CountingHasher,
         MemoryAccessTokens.layer(),
-        Limits.layer(rules).pipe(Layer.provide(limiter)),
+        Limits.layer(new LimitRules({ ...rules, ...overrides })).pipe(Layer.provide(limiter)),
         PasswordPolicy.layer(),
         MemorySessionStore.layer,
         RefreshTokens.random,
@@ -156,12 +156,35 @@ describe("limits on the use cases", () => {
       yield* guessFrom(addresses(6), "ADA@example.com")
       expect(yield* login("ada", "ada's password", clientAt("198.51.100.99"))).toEqual(waitFor(1))
       expect(Either.isRight(yield* login("ada@example.com", "ada's password", home))).toBe(true)
-      // That success forgot the failures under both names: guesses start over.
-      expect(yield* guessFrom(addresses(5), "ada")).toEqual(Array(5).fill(Either.left(new InvalidCredentials())))
+      // That success forgot the failures under the name typed, not the other: nobody watching the
+      // username learns that this email is the same account.
       expect(yield* login("ada", "a wrong guess", clientAt("198.51.100.99"))).toEqual(waitFor(1))
+      expect(yield* guessFrom(addresses(5), "ada@example.com")).toEqual(
+        Array(5).fill(Either.left(new InvalidCredentials())),
+      )
       // From home, a wrong password is still just wrong: the way in needs the password.
       expect(yield* login("ada", "a wrong guess", home)).toEqual(Either.left(new InvalidCredentials()))
     }).pipe(Effect.provide(LimitedDomain)),
+  )
+
+  it.effect(
+    "login - counts guesses from a known address on their own: sharing the owner's address is no way past",
+    () =>
+      Effect.gen(function* () {
+        yield* aMember({ username: "ada", password: "ada's password" })
+        const office = clientAt("192.0.2.77")
+        expect(Either.isRight(yield* login("ada", "ada's password", office))).toBe(true)
+        yield* guessFrom(addresses(6), "ada")
+        // A colleague behind the same NAT guesses: 5 go through (the owner's typos would), then waits.
+        expect(yield* guessFrom(Array(5).fill(office), "ada")).toEqual(
+          Array(5).fill(Either.left(new InvalidCredentials())),
+        )
+        expect(yield* login("ada", "ada's password", office)).toEqual(waitFor(1))
+      }).pipe(
+        Effect.provide(
+          domainWith(MemoryRateLimiter.layer, { login: new RateRule({ limit: 100, window: Duration.minutes(1) }) }),
+        ),
+      ),
   )
 
   it.effect("login - forgets an address after knownAddressFor: its owner then waits like anyone", () =>

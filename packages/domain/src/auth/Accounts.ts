@@ -96,14 +96,16 @@ export class Accounts extends Effect.Service<Accounts>()("userkit/Accounts", {
       if (claim._tag === "Left") return yield* claim.left
       if (Option.isNone(admitted) || !passwordMatches) return yield* new InvalidCredentials()
       const { user, passwordHash } = admitted.value
-      yield* limits.guessed([normalizeLogin(user.email), normalizeLogin(user.username)], user.id, client)
+      yield* limits.guessed(subject, user.id, client)
       if (!user.is_active) return yield* new InactiveUser()
       // A hash from before a cost change is remade while the password is at hand. Compare-and-set:
       // if the password changed meanwhile, the new one stands and this rehash is dropped.
+      let verified = passwordHash
       if (hasher.needsRehash(passwordHash)) {
-        yield* users.replacePasswordHash(user.id, passwordHash, yield* hasher.hash(credentials.password))
+        const rehashed = yield* hasher.hash(credentials.password)
+        if (yield* users.replacePasswordHash(user.id, passwordHash, rehashed)) verified = rehashed
       }
-      return yield* sessions.open(user, client)
+      return yield* sessions.open(user, client, verified)
     })
 
     /** The user a bearer token speaks for; a deleted or deactivated account, or an ended session, is refused. */

@@ -67,16 +67,21 @@ export class Limits extends Context.Tag("userkit/Limits")<
      * Claims one guess at the password of `subject` (a login as typed, normalized; an account),
      * counted as a failure until `guessed`. Refused while the wait after earlier failures runs,
      * unless `owner` (the account the subject names, if any) logged in from the client's address
-     * before: its owner is never locked out from where they usually sign in. The same store calls
-     * whether `owner` is known or not, so the answer's time tells nothing of existence.
+     * before: its owner is not locked out from where they usually sign in (guesses from there are
+     * then counted on their own, by the same rule). The same store calls whether `owner` is known
+     * or not, so the answer's time tells nothing of existence. Pass no owner to allow no way past.
      */
     readonly claimGuess: (
       subject: string,
       owner: Option.Option<UserId>,
       client: Client,
     ) => Effect.Effect<void, RateLimited>
-    /** The guesses at `subjects` succeeded: their failures are forgotten, and the address is `owner`'s. */
-    readonly guessed: (subjects: ReadonlyArray<string>, owner: UserId, client: Client) => Effect.Effect<void>
+    /**
+     * The guess at `subject` succeeded: its failures are forgotten, and the address is `owner`'s.
+     * Only that subject's: forgetting the account's other names too would let anyone watching
+     * them learn which email and username belong together.
+     */
+    readonly guessed: (subject: string, owner: UserId, client: Client) => Effect.Effect<void>
   }
 >() {
   /** The limits by `rules` (the defaults when absent), counted on the RateLimiter. */
@@ -99,6 +104,7 @@ export const makeLimits = (rules: LimitRules): Effect.Effect<typeof Limits.Servi
   Effect.map(RateLimiter, (limiter) => {
     const knownKey = (owner: string, client: Client) => `known:${owner}:${addressKey(client.address)}`
     const guessKey = (subject: string) => `guess:${subject}`
+    const guessFromKey = (subject: string, client: Client) => `guess-from:${addressKey(client.address)}:${subject}`
     return Limits.of({
       fromAddress: (action, client) =>
         limiter.consume(`${action}:${addressKey(client.address)}`, rules[action]).pipe(
@@ -125,10 +131,15 @@ export const makeLimits = (rules: LimitRules): Effect.Effect<typeof Limits.Servi
             ),
           )
           if (!known || Option.isNone(owner)) return yield* rateLimited(decision)
+          // Past the account's wait from a known address: guesses from there are counted apart,
+          // under the same rule, so the way in stays open to the owner's typos and closed to
+          // whoever else shares the address (a NAT, a VPN exit).
+          yield* limiter.attempt(guessFromKey(subject, client), rules.failedLogins).pipe(Effect.flatMap(rateLimited))
         }),
-      guessed: (subjects, owner, client) =>
+      guessed: (subject, owner, client) =>
         Effect.all([
-          ...subjects.map((subject) => limiter.reset(guessKey(subject))),
+          limiter.reset(guessKey(subject)),
+          limiter.reset(guessFromKey(subject, client)),
           limiter.remember(knownKey(owner, client), rules.knownAddressFor),
         ]).pipe(Effect.asVoid),
     })

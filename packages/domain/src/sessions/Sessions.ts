@@ -1,7 +1,8 @@
 import { Context, DateTime, Duration, Effect, Option, type Redacted, Schema } from "effect"
 import { AccessTokens } from "../auth/AccessTokens.js"
 import type { Client } from "../auth/Client.js"
-import { InactiveUser, InvalidToken } from "../auth/errors.js"
+import { InactiveUser, InvalidCredentials, InvalidToken } from "../auth/errors.js"
+import type { PasswordHash } from "../auth/Password.js"
 import type { RateLimited } from "../limits/errors.js"
 import { Limits } from "../limits/Limits.js"
 import type { User } from "../users/User.js"
@@ -9,6 +10,7 @@ import { UserRepository } from "../users/UserRepository.js"
 import { InvalidRefreshToken, RefreshTokenReused, SessionNotFound } from "./errors.js"
 import { type MintedToken, RefreshTokens } from "./RefreshTokens.js"
 import { generateSessionId, Session, type SessionId } from "./Session.js"
+import { SessionOwners } from "./SessionOwners.js"
 import { SessionStore } from "./SessionStore.js"
 
 const PositiveDuration = Schema.DurationFromSelf.pipe(Schema.greaterThanDuration(0))
@@ -78,6 +80,11 @@ export class Sessions extends Effect.Service<Sessions>()("userkit/Sessions", {
     const tokens = yield* AccessTokens
     const refreshTokens = yield* RefreshTokens
     const limits = yield* Limits
+    // One round trip per request where the store can join sessions to accounts; else two lookups.
+    const owners = yield* Option.match(yield* Effect.serviceOption(SessionOwners), {
+      onNone: () => SessionOwners.makeFromStores,
+      onSome: Effect.succeed,
+    })
     // Read once, where the layer is built: provide CurrentSessionRules to the layer to change them.
     const rules = yield* CurrentSessionRules
 
@@ -99,8 +106,18 @@ export class Sessions extends Effect.Service<Sessions>()("userkit/Sessions", {
         } satisfies SignedIn
       })
 
-    /** A new session for `user`, who just proved who they are from `client`. */
-    const open = Effect.fn("Sessions.open")(function* (user: User, client: Client) {
+    /**
+     * A new session for `user`, who just proved who they are from `client` with the password
+     * stored as `verified`. Opened, then confirmed: if the password changed (or the account was
+     * deactivated or deleted) since it was verified, the session is ended again and the login
+     * refused. A change writes first and ends sessions after, so either it ends this one or this
+     * check sees it: no session opened with an old password outlives its change.
+     */
+    const open = Effect.fn("Sessions.open")(function* (
+      user: User,
+      client: Client,
+      verified: PasswordHash,
+    ): Effect.fn.Return<SignedIn, InvalidCredentials | InactiveUser> {
       const now = yield* DateTime.now
       const session = new Session({
         id: yield* generateSessionId,
@@ -114,6 +131,13 @@ export class Sessions extends Effect.Service<Sessions>()("userkit/Sessions", {
       })
       const refresh = yield* refreshTokens.mint
       yield* store.open(session, refresh.hash)
+      const current = yield* users.findById(user.id)
+      if (Option.isNone(current) || current.value.passwordHash !== verified || !current.value.user.is_active) {
+        yield* store.revoke(user.id, session.id)
+        return yield* Option.isSome(current) && current.value.passwordHash === verified
+          ? new InactiveUser()
+          : new InvalidCredentials()
+      }
       return yield* answer(user, session, refresh, now, now)
     })
 
@@ -172,12 +196,10 @@ export class Sessions extends Effect.Service<Sessions>()("userkit/Sessions", {
       token: Redacted.Redacted<string>,
     ): Effect.fn.Return<Caller, InvalidToken | InactiveUser> {
       const grant = yield* tokens.verify(token)
-      const session = yield* store.findLive(grant.sessionId)
-      if (Option.isNone(session) || session.value.userId !== grant.userId) return yield* new InvalidToken()
-      const found = yield* users.findById(grant.userId)
-      if (Option.isNone(found)) return yield* new InvalidToken()
-      if (!found.value.user.is_active) return yield* new InactiveUser()
-      return { user: found.value.user, sessionId: grant.sessionId }
+      const owner = yield* owners.findLive(grant.sessionId, grant.userId)
+      if (Option.isNone(owner)) return yield* new InvalidToken()
+      if (!owner.value.is_active) return yield* new InactiveUser()
+      return { user: owner.value, sessionId: grant.sessionId }
     })
 
     return {
