@@ -2,6 +2,7 @@ import { optionsUsage, UsageError } from "./args.js"
 import { benchDirectory } from "./directory.js"
 import { benchLogin } from "./login.js"
 import { benchMe } from "./me.js"
+import { benchRefresh } from "./refresh.js"
 
 /** A bench: takes the arguments after its name and a signal that fires on Ctrl-C; throws on failure. */
 type Bench = (args: ReadonlyArray<string>, signal: AbortSignal) => Promise<void>
@@ -11,6 +12,10 @@ const benches: Record<string, { readonly run: Bench; readonly what: string }> = 
   login: {
     run: benchLogin,
     what: "a storm of POST /api/v1/auth/login at bcrypt cost 12 against bcrypt's own ceiling, probing GET /health",
+  },
+  refresh: {
+    run: benchRefresh,
+    what: "sessions refreshing their tokens in chains (POST /api/v1/auth/refresh), then GET /api/v1/auth/me",
   },
   directory: {
     run: benchDirectory,
