@@ -31,6 +31,8 @@ export const CLOCK_TOLERANCE_SECONDS = 30
 export const UNKNOWN_KID_RELOAD_INTERVAL = Duration.seconds(5)
 /** The ring re-reads the store at least this often, so a key deleted by an operator stops verifying. */
 export const RELOAD_INTERVAL = Duration.minutes(5)
+/** How long before it signs the next key is published: well over the JWKS's cache time and a reload's. */
+export const PREPUBLISH = Duration.hours(1)
 // Checked before any parsing, so an oversized header cannot make us decode or hash megabytes.
 export const MAX_TOKEN_LENGTH = 4096
 
@@ -195,6 +197,18 @@ export const make = (options: Options): Effect.Effect<SigningKeyRing["Type"], ne
           current = yield* store.addIfNoneCurrent(candidate, at)
           if (current.kid === candidate.kid) yield* Effect.logInfo("stored a new signing key", { kid: current.kid })
           yield* store.purge(at)
+          keys = yield* store.published(at)
+        }
+        // The next key is stored, and so published, PREPUBLISH before it signs: verifiers that
+        // cache the JWKS (5 minutes, see ops/Handlers.ts) know it before its first token reaches them.
+        const next = current.signsUntil
+        if (
+          DateTime.toEpochMillis(next) - now <= Duration.toMillis(PREPUBLISH) &&
+          !keys.some((key) => key.signsAt(next))
+        ) {
+          const { key: candidate } = yield* generateKey(options, next)
+          const stored = yield* store.addIfNoneCurrent(candidate, next)
+          if (stored.kid === candidate.kid) yield* Effect.logInfo("published the next signing key", { kid: stored.kid })
           keys = yield* store.published(at)
         }
         const verifiers = new Map<string, Verifier>()

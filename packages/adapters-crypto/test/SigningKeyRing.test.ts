@@ -128,6 +128,24 @@ describe("SigningKeyRing", () => {
   )
 
   test(
+    "publishes the next key an hour before it signs, so a verifier caching the JWKS knows it in time",
+    Effect.gen(function* () {
+      const tokens = yield* ring()
+      const first = kidOf(yield* tokens.sign(claims, AT))
+      yield* TestClock.setTime(START + 30 * DAY - 2 * 3_600_000)
+      expect((yield* tokens.jwks).keys.map((key) => key.kid)).toEqual([first])
+      // Within the hour before the rotation, the next reload (every 5 minutes) stores the next key.
+      yield* TestClock.setTime(START + 30 * DAY - 3_600_000 + 5 * 60_000)
+      const published = (yield* tokens.jwks).keys.map((key) => key.kid)
+      expect(published).toHaveLength(2)
+      expect(published[1]).toBe(first)
+      expect(kidOf(yield* tokens.sign(claims, AT))).toBe(first)
+      yield* TestClock.setTime(START + 30 * DAY)
+      expect(kidOf(yield* tokens.sign(claims, AT))).toBe(published[0])
+    }),
+  )
+
+  test(
     "two instances on one store sign with one key and verify each other's tokens; one learns of a key the other stored",
     Effect.gen(function* () {
       const [one, two] = yield* Effect.all([ring(), ring()], { concurrency: "unbounded" })
