@@ -20,6 +20,7 @@ export interface LoginOptions {
   readonly connections: number
   /** The server's BCRYPT_CONCURRENCY, when given; else its default. */
   readonly bcryptConcurrency: number | undefined
+  readonly profile: boolean
   readonly logLevel: LogLevel
 }
 
@@ -46,6 +47,7 @@ options of login:
   --warmup N        warm-up storm in seconds before it (default 2)
   --connections N   concurrent logins, 8 or more (default 8)
   --bcrypt-concurrency N   the server's BCRYPT_CONCURRENCY (default: the server's own)
+  --profile         run the server with --cpu-prof and print where its main thread's time goes in the storm
 ${logLevelUsage}
 
 options of directory:
@@ -104,7 +106,11 @@ export const parseOptions = (args: ReadonlyArray<string>): BenchOptions => {
 }
 
 export const parseLoginOptions = (args: ReadonlyArray<string>): LoginOptions => {
-  const values = parseStrict(args, ["duration", "warmup", "connections", "bcrypt-concurrency", "log-level"])
+  const values = parseStrict(
+    args,
+    ["duration", "warmup", "connections", "bcrypt-concurrency", "log-level"],
+    ["profile"],
+  )
   const bcryptConcurrency = values.text("bcrypt-concurrency")
   return {
     duration: whole("duration", values.text("duration"), 10, 600),
@@ -112,6 +118,7 @@ export const parseLoginOptions = (args: ReadonlyArray<string>): LoginOptions => 
     connections: whole("connections", values.text("connections"), 8, 1024, 8),
     bcryptConcurrency:
       bcryptConcurrency === undefined ? undefined : whole("bcrypt-concurrency", bcryptConcurrency, 1, 1024),
+    profile: values.flag("profile"),
     logLevel: logLevelOf(values.text("log-level")),
   }
 }

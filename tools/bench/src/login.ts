@@ -4,8 +4,10 @@ import { setTimeout as sleep } from "node:timers/promises"
 import * as bcrypt from "@node-rs/bcrypt"
 import { register } from "./api.js"
 import { parseLoginOptions } from "./args.js"
+import { type CpuSnapshot, cpuSnapshot, cpuUse, describeCpu, serverSettled } from "./cpu.js"
 import { runLoad } from "./load.js"
 import { percentile } from "./measure.js"
+import { profileDirIf, profilerClock, reportProfile } from "./profile.js"
 import { printServerSetup, withBenchServer } from "./server.js"
 
 const COST = 12
@@ -14,22 +16,34 @@ const TARGET_HEALTH_P99_MS = 20
 const PROBE_GAP_MS = 10
 const MAX_NOT_OK = 0.001
 
-/** Sequential GET /health, one every PROBE_GAP_MS, each timed to its last byte, until `until` settles. */
-const probeHealth = async (baseUrl: string, until: Promise<unknown>): Promise<ReadonlyArray<number>> => {
+interface Probes {
+  /** Each probe's time to its last byte, in ms, sorted. */
+  readonly times: ReadonlyArray<number>
+  readonly seconds: number
+}
+
+/**
+ * Sequential GET /health, each timed to its last byte, until `until` settles: each PROBE_GAP_MS after
+ * the last one answered, or, given `cycleMs`, each `cycleMs` after the last one started (to probe as
+ * often as another run did).
+ */
+const probeHealth = async (baseUrl: string, until: Promise<unknown>, cycleMs?: number): Promise<Probes> => {
   let done = false
   void until.finally(() => {
     done = true
   })
   const times: Array<number> = []
+  const first = performance.now()
   while (!done) {
     const start = performance.now()
     const response = await fetch(`${baseUrl}/health`)
     await response.arrayBuffer()
     if (response.status !== 200) throw new Error(`GET /health answered ${response.status} during the storm`)
-    times.push(performance.now() - start)
-    await sleep(PROBE_GAP_MS)
+    const took = performance.now() - start
+    times.push(took)
+    await sleep(cycleMs === undefined ? PROBE_GAP_MS : Math.max(0, cycleMs - took))
   }
-  return times.sort((a, b) => a - b)
+  return { times: times.sort((a, b) => a - b), seconds: (performance.now() - first) / 1000 }
 }
 
 /**
@@ -55,6 +69,10 @@ const bcryptCeiling = async (concurrency: number, seconds: number): Promise<numb
 
 const ms = (value: number) => `${value.toFixed(1)} ms`
 
+/** CPU use between two snapshots, when /proc gave both. */
+const used = (from: CpuSnapshot | undefined, to: CpuSnapshot | undefined) =>
+  from === undefined || to === undefined ? undefined : cpuUse(from, to)
+
 /**
  * `pnpm bench login`: N concurrent logins (one user, right password) at bcrypt cost 12 against the
  * ceiling bcrypt itself reaches here, while GET /health is probed for how long other requests wait.
@@ -69,8 +87,9 @@ export const benchLogin = async (args: ReadonlyArray<string>, signal: AbortSigna
   if (options.bcryptConcurrency !== undefined)
     console.log(`  BCRYPT_CONCURRENCY=${options.bcryptConcurrency} (else the server's default)`)
   const env = options.bcryptConcurrency === undefined ? {} : { BCRYPT_CONCURRENCY: String(options.bcryptConcurrency) }
-  await withBenchServer(
-    { cpuProfileDir: undefined, logLevel: options.logLevel, bcryptCost: COST, env },
+  const profileDir = await profileDirIf(options.profile)
+  const measured = await withBenchServer(
+    { cpuProfileDir: profileDir, logLevel: options.logLevel, bcryptCost: COST, env },
     signal,
     async (server) => {
       const user = await register(server.baseUrl)
@@ -83,10 +102,30 @@ export const benchLogin = async (args: ReadonlyArray<string>, signal: AbortSigna
       }
       const warm = await runLoad({ ...load, seconds: options.warmup }, signal)
       console.log(`  warm-up: ${options.warmup} s, ${warm.requestsPerSecond.toFixed(1)} logins/s (not counted)`)
+      // The verifications the warm-up left running finish first: they are no part of the storm.
+      await serverSettled(server.pid)
+      const from = profilerClock()
+      const stormStart = cpuSnapshot(server.pid)
       const storm = runLoad({ ...load, seconds: options.duration }, signal)
-      const [result, probes] = await Promise.all([storm, probeHealth(server.baseUrl, storm)])
-      // After the storm, with the server idle: the same concurrency, for as long.
+      const [result, probed] = await Promise.all([storm, probeHealth(server.baseUrl, storm)])
+      const stormCpu = used(stormStart, cpuSnapshot(server.pid))
+      const to = profilerClock()
+      const probes = probed.times
+      // After the storm, with the server idle (the verifications its last logins left running done
+      // first, or they would share the cores with the ceiling's): the same concurrency, for as long.
+      const settled = await serverSettled(server.pid)
+      const ceilingStart = cpuSnapshot(server.pid)
       const ceiling = await bcryptCeiling(options.connections, options.duration)
+      const ceilingCpu = used(ceilingStart, cpuSnapshot(server.pid))
+      // Beside it, not instead: the same again while this process probes GET /health as often as in the storm.
+      const cycleMs = (1000 * probed.seconds) / Math.max(1, probes.length)
+      const withProbeStart = cpuSnapshot(server.pid)
+      const ceilingRun = bcryptCeiling(options.connections, options.duration)
+      const [probedCeiling, ceilingProbes] = await Promise.all([
+        ceilingRun,
+        probeHealth(server.baseUrl, ceilingRun, cycleMs),
+      ])
+      const withProbeCpu = used(withProbeStart, cpuSnapshot(server.pid))
 
       const logins = result.ok200 / result.seconds
       const ratio = logins / ceiling
@@ -111,10 +150,65 @@ export const benchLogin = async (args: ReadonlyArray<string>, signal: AbortSigna
         `  health p99          ${ms(p99)} (target < ${TARGET_HEALTH_P99_MS} ms: ${p99 < TARGET_HEALTH_P99_MS ? "met" : "NOT met"})`,
       )
       console.log(`  health max          ${ms(percentile(probes, 100))}`)
+      console.log(
+        `\nbeside, not the target's definition (the ceiling started ${settled.toFixed(0)} ms after the storm, once the server's threads were idle):`,
+      )
+      console.log(
+        `  ceiling with probe  ${probedCeiling.toFixed(1)} verifications/s while GET /health was probed as often as in the storm (${ceilingProbes.times.length} probes, one every ${cycleMs.toFixed(1)} ms); logins/s over it ${(logins / probedCeiling).toFixed(2)}`,
+      )
+      if (stormCpu !== undefined && ceilingCpu !== undefined && withProbeCpu !== undefined) {
+        console.log(
+          describeCpu(
+            [
+              ["storm", stormCpu],
+              ["ceiling", ceilingCpu],
+              ["ceiling+probe", withProbeCpu],
+            ],
+            [
+              ["server: threads other than main (libuv pool: bcrypt, WebCrypto; V8: GC)", (use) => use.serverOthers],
+              ["server: main thread (event loop)", (use) => use.serverMain],
+              ["this process: threads other than main (the ceiling's bcrypt; V8: GC)", (use) => use.selfOthers],
+              ["this process: main thread (the /health probe)", (use) => use.selfMain],
+              ["load generator (autocannon, start-up included)", (use) => use.children],
+            ],
+          ),
+        )
+        const busiest = Math.max(stormCpu.rest, ceilingCpu.rest)
+        if (busiest > 5)
+          console.log(
+            `  NOTE: other work took up to ${busiest.toFixed(0)}% of a core in a phase: this ratio does not compare with a quiet run's`,
+          )
+        const share = stormCpu.serverOthers / ceilingCpu.selfOthers
+        console.log(
+          `  bcrypt's CPU, storm over ceiling: ${share.toFixed(2)} (threads other than main, server over this process)`,
+        )
+        // In ms of CPU per request: percent of one core × seconds × 10.
+        const per = (percent: number, seconds: number, count: number) => (10 * percent * seconds) / Math.max(1, count)
+        const healthServer = per(withProbeCpu.serverMain, withProbeCpu.seconds, ceilingProbes.times.length)
+        const healthClient = per(withProbeCpu.selfMain, withProbeCpu.seconds, ceilingProbes.times.length)
+        const stormMain = per(stormCpu.serverMain, stormCpu.seconds, 1)
+        console.log("  CPU per request, ms:")
+        console.log(
+          `    GET /health         server main thread ${healthServer.toFixed(2)}, probe ${healthClient.toFixed(2)} (in the ceiling+probe)`,
+        )
+        console.log(
+          `    login               server main thread ${((stormMain - healthServer * probes.length) / Math.max(1, result.ok200)).toFixed(1)} (the storm's less its probes at the cost above: an estimate), threads other than main ${per(stormCpu.serverOthers, stormCpu.seconds, result.ok200).toFixed(0)} (logins in flight at the end not counted)`,
+        )
+        console.log(
+          `    ceiling verify      ${per(ceilingCpu.selfOthers, ceilingCpu.seconds, ceiling * ceilingCpu.seconds).toFixed(0)} on this process's threads other than main`,
+        )
+      }
       const attempts = result.total + result.errors
       const notOk = result.total - result.ok200 + result.errors
       if (attempts === 0 || notOk / attempts > MAX_NOT_OK)
         throw new Error(`${notOk} of ${attempts} logins were not 200 (more than ${MAX_NOT_OK * 100}%)`)
+      return { window: { from, to }, logins: result.ok200, probes: probes.length }
     },
   )
+  if (profileDir !== undefined) {
+    const { busyMs } = await reportProfile(profileDir, measured.window)
+    console.log(
+      `\nmain thread per login, all its work included (/health probes too): ${(busyMs / Math.max(1, measured.logins)).toFixed(1)} ms over ${measured.logins} logins and ${measured.probes} probes`,
+    )
+  }
 }

@@ -79,7 +79,11 @@ export interface Window {
  * Reads the one .cpuprofile in `dir` and prints the top functions by self time and the time per package,
  * counting only the samples taken within `window` (startup, warm-up and shutdown excluded).
  */
-export const reportProfile = async (dir: string, window: Window, top = 15) => {
+export const reportProfile = async (
+  dir: string,
+  window: Window,
+  top = 15,
+): Promise<{ readonly busyMs: number; readonly idleMs: number }> => {
   // One file per thread (CPU.<date>.<time>.<pid>.<thread>.<seq>); thread 0 is the main one, 1 is tsx's loader.
   const files = (await readdir(dir)).filter((name) => name.endsWith(".cpuprofile"))
   const file = files.find((name) => /\.\d+\.0\.\d+\.cpuprofile$/.test(name)) ?? files[0]
@@ -113,4 +117,5 @@ export const reportProfile = async (dir: string, window: Window, top = 15) => {
   )
   console.log(`\ntop ${top} functions by self time (% of busy time):\n${table([...byFunction], busy, top)}`)
   console.log(`\nself time by package:\n${table([...byPackage], busy, byPackage.size)}`)
+  return { busyMs: busy, idleMs: idle }
 }

@@ -25,6 +25,8 @@ export interface ServerOptions {
 
 export interface RunningServer {
   readonly baseUrl: string
+  /** The server's process id (for its CPU time in /proc). */
+  readonly pid: number | undefined
   /** SIGTERM, wait for the exit (SIGKILL after 20 s); resolves to the exit code, or null if killed. */
   readonly stop: () => Promise<number | null>
 }
@@ -117,7 +119,7 @@ export const startServer = async (options: ServerOptions, signal: AbortSignal): 
     }
     await sleep(200)
   }
-  return { baseUrl, stop }
+  return { baseUrl, pid: child.pid, stop }
 }
 
 /**
