@@ -11,6 +11,7 @@ import {
   jwtVerify,
   SignJWT,
 } from "jose"
+import { MAX_TOKEN_LENGTH, ttlSeconds } from "./AccessTokenClaims.js"
 
 export interface Options {
   /** At least 32 bytes the caller derived from SECRET_KEY; the private keys are sealed under it. */
@@ -34,7 +35,7 @@ export const RELOAD_INTERVAL = Duration.minutes(5)
 /** How long before it signs the next key is published: well over the JWKS's cache time and a reload's. */
 export const PREPUBLISH = Duration.hours(1)
 // Checked before any parsing, so an oversized header cannot make us decode or hash megabytes.
-export const MAX_TOKEN_LENGTH = 4096
+export { MAX_TOKEN_LENGTH } from "./AccessTokenClaims.js"
 
 /** A published key as the JWKS serves it: the public JWK, its kid, its one algorithm and use. */
 export interface PublishedJwk extends PublicJwk {
@@ -102,8 +103,6 @@ const unsealFailure = (kid: string) =>
       "the database must use the same one), or its stored form was altered",
   )
 
-const wholeSeconds = (duration: Duration.DurationInput) => Math.floor(Duration.toSeconds(duration))
-
 /**
  * A new Ed25519 key that signs from `now` for `rotateEvery`, published `tokenLifetime` (plus the
  * clock tolerance) longer, its kid the RFC 7638 thumbprint and its private half sealed; with the
@@ -158,10 +157,7 @@ export const make = (options: Options): Effect.Effect<SigningKeyRing["Type"], ne
     if (Redacted.value(options.secret).length < MIN_SECRET_BYTES) {
       return yield* Effect.dieMessage(`the signing-key secret must be at least ${MIN_SECRET_BYTES} bytes`)
     }
-    const lifetimeSeconds = wholeSeconds(options.tokenLifetime)
-    if (!Number.isFinite(lifetimeSeconds) || lifetimeSeconds < 1) {
-      return yield* Effect.dieMessage("the token lifetime must be a finite duration of at least one second")
-    }
+    const lifetimeSeconds = yield* ttlSeconds(options.tokenLifetime)
     const unsealWith = sealingKey(options.secret)
     const { issuer, audience } = options
 

@@ -188,4 +188,29 @@ layer(testApp({}, { sessionRules: rules }), { excludeTestServices: true })("sess
       )
     }),
   )
+
+  it.effect(
+    "a stranger (no token, or a garbage one) gets the same 401 from every session endpoint, and learns nothing",
+    () =>
+      Effect.gen(function* () {
+        const { user } = yield* signedIn
+        const someId = crypto.randomUUID()
+        const calls: ReadonlyArray<readonly [string, string, unknown]> = [
+          ["GET", "/api/v1/auth/sessions", undefined],
+          ["DELETE", `/api/v1/auth/sessions/${someId}`, undefined],
+          ["POST", "/api/v1/auth/logout", {}],
+          ["GET", `/api/v1/admin/users/${user.id}/sessions`, undefined],
+          ["DELETE", `/api/v1/admin/users/${user.id}/sessions/${someId}`, undefined],
+        ]
+        const answers: Array<string> = []
+        for (const [method, path, json] of calls) {
+          for (const headers of [{}, bearer("garbage")]) {
+            const answer = yield* send(path, { method, headers, ...(json === undefined ? {} : { json }) })
+            expectProblem(answer, 401, "unauthorized")
+            answers.push(answer.text)
+          }
+        }
+        expect(new Set(answers).size).toBe(1)
+      }),
+  )
 })
