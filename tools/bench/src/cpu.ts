@@ -5,9 +5,10 @@ import { setTimeout as sleep } from "node:timers/promises"
 /**
  * Who used the machine's CPU between two moments, from Linux's /proc (clock ticks, 10 ms each): the
  * server (its main thread apart from its other threads: libuv's pool, where bcrypt runs, and V8's),
- * this process (apart from its threads likewise), the children this process waited for in between
- * (the load generator), PostgreSQL, everything else, and the idle and stolen time. Elsewhere than on
- * Linux, `cpuSnapshot` answers undefined and nothing is reported.
+ * this process (apart from its threads likewise), the load generator (a child: while it runs, read
+ * from its own /proc entry; once waited for, in this process's cutime + cstime), PostgreSQL, everything
+ * else, and the idle and stolen time. Elsewhere than on Linux, `cpuSnapshot` answers undefined and
+ * nothing is reported.
  */
 export interface CpuSnapshot {
   readonly at: number
@@ -15,7 +16,7 @@ export interface CpuSnapshot {
   readonly system: ReadonlyArray<number>
   readonly server: ThreadTicks
   readonly self: ThreadTicks
-  /** utime + stime of the children this process has waited for (cutime + cstime). */
+  /** utime + stime of the children this process has waited for (cutime + cstime), and of the load generator while it runs. */
   readonly children: number
   readonly postgres: number
 }
@@ -56,7 +57,7 @@ const threads = (pid: number): ThreadTicks => {
   return { main, others }
 }
 
-export const cpuSnapshot = (serverPid: number | undefined): CpuSnapshot | undefined => {
+export const cpuSnapshot = (serverPid: number | undefined, loadPid?: number): CpuSnapshot | undefined => {
   const stat = read("/proc/stat")
   if (stat === undefined || serverPid === undefined) return undefined
   const system = (stat.split("\n")[0] ?? "").trim().split(/\s+/).slice(1).map(Number)
@@ -68,17 +69,22 @@ export const cpuSnapshot = (serverPid: number | undefined): CpuSnapshot | undefi
     if (line.includes("(postgres)")) postgres += ticksOf(fields(line))
   }
   const self = fields(read("/proc/self/stat") ?? "")
+  // A child that exited but is not yet waited for still has its entry, with its times: counted once.
+  const load = loadPid === undefined ? undefined : read(`/proc/${loadPid}/stat`)
   return {
     at: performance.now(),
     system,
     server: threads(serverPid),
     self: threads(process.pid),
-    children: Number(self[13]) + Number(self[14]),
+    children: Number(self[13]) + Number(self[14]) + (load === undefined ? 0 : ticksOf(fields(load))),
     postgres,
   }
 }
 
 export interface CpuUse {
+  /** performance.now() at the two snapshots */
+  readonly from: number
+  readonly to: number
   readonly seconds: number
   /** Each in percent of one core (all cores: 100 × cores). */
   readonly serverMain: number
@@ -109,6 +115,8 @@ export const cpuUse = (from: CpuSnapshot, to: CpuSnapshot): CpuUse => {
   const postgres = Math.max(0, to.postgres - from.postgres)
   const named = serverMain + serverOthers + selfMain + selfOthers + children + postgres
   return {
+    from: from.at,
+    to: to.at,
     seconds,
     serverMain: pct(serverMain),
     serverOthers: pct(serverOthers),
@@ -162,7 +170,7 @@ export const describeCpu = (
     ["stolen by the hypervisor", (use) => use.steal],
   ]
   const width = Math.max(...rows.map(([name]) => name.length))
-  const cell = (text: string) => text.padStart(20)
+  const cell = (text: string) => text.padStart(23)
   return [
     `\nCPU, from /proc, in % of one core (${all}% = all ${all / 100} cores):`,
     `  ${"".padEnd(width)}${phases.map(([name, use]) => cell(`${name} ${use.seconds.toFixed(1)} s`)).join("")}`,

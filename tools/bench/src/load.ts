@@ -12,6 +12,8 @@ export interface LoadOptions {
   readonly headers: Readonly<Record<string, string>>
   readonly connections: number
   readonly seconds: number
+  /** Called with autocannon's process id once it is spawned. */
+  readonly onSpawn?: (pid: number) => void
 }
 
 export interface LoadResult {
@@ -79,6 +81,7 @@ export const runLoad = (options: LoadOptions, signal: AbortSignal): Promise<Load
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
       signal,
     })
+    if (child.pid !== undefined) options.onSpawn?.(child.pid)
     let stdout = ""
     let stderr = ""
     child.stdout.on("data", (chunk: Buffer) => {

@@ -14,11 +14,14 @@ const COST = 12
 const TARGET_RATIO = 0.9
 const TARGET_HEALTH_P99_MS = 20
 const PROBE_GAP_MS = 10
+const STEADY_AFTER_S = 1.5
 const MAX_NOT_OK = 0.001
 
 interface Probes {
   /** Each probe's time to its last byte, in ms, sorted. */
   readonly times: ReadonlyArray<number>
+  /** When each began (performance.now()), in order. */
+  readonly starts: ReadonlyArray<number>
   readonly seconds: number
 }
 
@@ -33,9 +36,11 @@ const probeHealth = async (baseUrl: string, until: Promise<unknown>, cycleMs?: n
     done = true
   })
   const times: Array<number> = []
+  const starts: Array<number> = []
   const first = performance.now()
   while (!done) {
     const start = performance.now()
+    starts.push(start)
     const response = await fetch(`${baseUrl}/health`)
     await response.arrayBuffer()
     if (response.status !== 200) throw new Error(`GET /health answered ${response.status} during the storm`)
@@ -43,7 +48,7 @@ const probeHealth = async (baseUrl: string, until: Promise<unknown>, cycleMs?: n
     times.push(took)
     await sleep(cycleMs === undefined ? PROBE_GAP_MS : Math.max(0, cycleMs - took))
   }
-  return { times: times.sort((a, b) => a - b), seconds: (performance.now() - first) / 1000 }
+  return { times: times.sort((a, b) => a - b), starts, seconds: (performance.now() - first) / 1000 }
 }
 
 /**
@@ -105,10 +110,15 @@ export const benchLogin = async (args: ReadonlyArray<string>, signal: AbortSigna
       // The verifications the warm-up left running finish first: they are no part of the storm.
       await serverSettled(server.pid)
       const from = profilerClock()
-      const stormStart = cpuSnapshot(server.pid)
-      const storm = runLoad({ ...load, seconds: options.duration }, signal)
+      let loadPid: number | undefined
+      const storm = runLoad({ ...load, seconds: options.duration, onSpawn: (pid) => (loadPid = pid) }, signal)
+      // The CPU is read in the storm's steady state: from when autocannon has started (it takes ~0.5 s
+      // to, the server idle meanwhile) and has logins in flight, to the end of its run.
+      const steady = (seconds: number) => sleep(seconds * 1000).then(() => cpuSnapshot(server.pid, loadPid))
+      const steadyFrom = steady(Math.min(STEADY_AFTER_S, options.duration / 3))
+      const steadyTo = steady(options.duration)
       const [result, probed] = await Promise.all([storm, probeHealth(server.baseUrl, storm)])
-      const stormCpu = used(stormStart, cpuSnapshot(server.pid))
+      const stormCpu = used(await steadyFrom, await steadyTo)
       const to = profilerClock()
       const probes = probed.times
       // After the storm, with the server idle (the verifications its last logins left running done
@@ -169,9 +179,12 @@ export const benchLogin = async (args: ReadonlyArray<string>, signal: AbortSigna
               ["server: main thread (event loop)", (use) => use.serverMain],
               ["this process: threads other than main (the ceiling's bcrypt; V8: GC)", (use) => use.selfOthers],
               ["this process: main thread (the /health probe)", (use) => use.selfMain],
-              ["load generator (autocannon, start-up included)", (use) => use.children],
+              ["load generator (autocannon)", (use) => use.children],
             ],
           ),
+        )
+        console.log(
+          `  (the storm's column: from ${Math.min(STEADY_AFTER_S, options.duration / 3)} s after autocannon was started to ${options.duration} s after, its steady state)`,
         )
         const busiest = Math.max(stormCpu.rest, ceilingCpu.rest)
         if (busiest > 5)
@@ -186,13 +199,15 @@ export const benchLogin = async (args: ReadonlyArray<string>, signal: AbortSigna
         const per = (percent: number, seconds: number, count: number) => (10 * percent * seconds) / Math.max(1, count)
         const healthServer = per(withProbeCpu.serverMain, withProbeCpu.seconds, ceilingProbes.times.length)
         const healthClient = per(withProbeCpu.selfMain, withProbeCpu.seconds, ceilingProbes.times.length)
-        const stormMain = per(stormCpu.serverMain, stormCpu.seconds, 1)
+        const steadyProbes = probed.starts.filter((at) => at >= stormCpu.from && at <= stormCpu.to).length
+        const steadyLogins = logins * stormCpu.seconds
+        const loginMain = (per(stormCpu.serverMain, stormCpu.seconds, 1) - healthServer * steadyProbes) / steadyLogins
         console.log("  CPU per request, ms:")
         console.log(
           `    GET /health         server main thread ${healthServer.toFixed(2)}, probe ${healthClient.toFixed(2)} (in the ceiling+probe)`,
         )
         console.log(
-          `    login               server main thread ${((stormMain - healthServer * probes.length) / Math.max(1, result.ok200)).toFixed(1)} (the storm's less its probes at the cost above: an estimate), threads other than main ${per(stormCpu.serverOthers, stormCpu.seconds, result.ok200).toFixed(0)} (logins in flight at the end not counted)`,
+          `    login               server main thread ~${loginMain.toFixed(1)} (the storm's, less its ${steadyProbes} probes at the cost above), threads other than main ~${per(stormCpu.serverOthers, stormCpu.seconds, steadyLogins).toFixed(0)} (at ${logins.toFixed(1)} logins/s)`,
         )
         console.log(
           `    ceiling verify      ${per(ceilingCpu.selfOthers, ceilingCpu.seconds, ceiling * ceilingCpu.seconds).toFixed(0)} on this process's threads other than main`,
@@ -207,8 +222,11 @@ export const benchLogin = async (args: ReadonlyArray<string>, signal: AbortSigna
   )
   if (profileDir !== undefined) {
     const { busyMs } = await reportProfile(profileDir, measured.window)
+    // Busy in the profile is wall time: on a core, or ready and waiting for one (the profiler's
+    // samples are taken by the clock), so it exceeds the CPU time /proc counts above when bcrypt
+    // keeps the cores busy.
     console.log(
-      `\nmain thread per login, all its work included (/health probes too): ${(busyMs / Math.max(1, measured.logins)).toFixed(1)} ms over ${measured.logins} logins and ${measured.probes} probes`,
+      `\nmain thread per login, /health probes included: ${(busyMs / Math.max(1, measured.logins)).toFixed(1)} ms busy in the profile (${measured.logins} logins, ${measured.probes} probes; wall time, waits for a core included)`,
     )
   }
 }
