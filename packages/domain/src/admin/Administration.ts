@@ -23,6 +23,8 @@ export const NewAccount = Schema.Struct({
   ...Registration.fields,
   is_active: Schema.optionalWith(Schema.Boolean, { default: () => true }),
   is_superuser: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  /** A superuser may vouch for the address (it is then not mailed a link). */
+  email_verified: Schema.optionalWith(Schema.Boolean, { default: () => false }),
 }).annotations({ identifier: "NewAccount", parseOptions: { onExcessProperty: "error" } })
 export type NewAccount = typeof NewAccount.Type
 
@@ -31,6 +33,7 @@ export const AccountChanges = Schema.Struct({
   ...ProfileChanges.fields,
   is_active: Schema.optionalWith(Schema.Boolean, { exact: true }),
   is_superuser: Schema.optionalWith(Schema.Boolean, { exact: true }),
+  email_verified: Schema.optionalWith(Schema.Boolean, { exact: true }),
   password: Schema.optionalWith(Password, { exact: true }),
 }).annotations({ identifier: "AccountChanges", parseOptions: { onExcessProperty: "error" } })
 export type AccountChanges = typeof AccountChanges.Type
@@ -56,7 +59,13 @@ export class Administration extends Effect.Service<Administration>()("userkit/Ad
       const now = yield* DateTime.now
       const { password, ...fields } = input
       yield* policy.check(password, fields, "password")
-      const user = new User({ ...fields, id: yield* generateUserId, created_at: now, updated_at: now })
+      const user = new User({
+        ...fields,
+        id: yield* generateUserId,
+        email_verified_at: fields.email_verified ? now : null,
+        created_at: now,
+        updated_at: now,
+      })
       yield* users.insert({ user, passwordHash: yield* hasher.hash(password) })
       return user
     })
@@ -154,6 +163,8 @@ export class Administration extends Effect.Service<Administration>()("userkit/Ad
           avatar_url: null,
           is_active: true,
           is_superuser: true,
+          // The operator vouches for the first superuser's address.
+          email_verified: true,
         })
       }),
     } as const

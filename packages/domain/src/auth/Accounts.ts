@@ -59,6 +59,8 @@ export class Accounts extends Effect.Service<Accounts>()("userkit/Accounts", {
       const user = new User({
         id: yield* generateUserId,
         email: input.email,
+        email_verified: false,
+        email_verified_at: null,
         username: input.username,
         full_name: input.full_name,
         bio: input.bio,

@@ -15,6 +15,8 @@ export interface StoredUserOverrides {
   readonly full_name?: string | null
   readonly is_active?: boolean
   readonly is_superuser?: boolean
+  /** When the email was verified; unverified when absent. */
+  readonly email_verified_at?: Date
   readonly created_at?: Date
   readonly passwordHash?: string
 }
@@ -27,6 +29,9 @@ export const aStoredUser = (overrides: StoredUserOverrides = {}): StoredUser => 
     user: new User({
       id: UserId.make(overrides.id ?? crypto.randomUUID()),
       email: Email.make(overrides.email ?? `user-${tag}@example.com`),
+      email_verified: overrides.email_verified_at !== undefined,
+      email_verified_at:
+        overrides.email_verified_at === undefined ? null : DateTime.unsafeMake(overrides.email_verified_at),
       username: Username.make(overrides.username ?? `user_${tag}`),
       full_name: overrides.full_name === undefined ? `User ${tag}` : overrides.full_name,
       bio: null,

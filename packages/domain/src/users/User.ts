@@ -1,25 +1,12 @@
-import { Clock, Effect, Schema } from "effect"
+import { Effect, Schema } from "effect"
+import { uuidV7 } from "../Uuid.js"
 
 /** A user's id: a UUID v7, so ids sort by creation time and cannot be guessed. */
 export const UserId = Schema.UUID.pipe(Schema.brand("UserId"))
 export type UserId = typeof UserId.Type
 
-const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
-
-/** A fresh UUID v7: 48 bits of Clock time (so tests control it), 74 bits from the platform's CSPRNG. */
-export const generateUserId: Effect.Effect<UserId> = Effect.map(Clock.currentTimeMillis, (millis) => {
-  const bytes = new Uint8Array(16)
-  crypto.getRandomValues(bytes)
-  let time = millis
-  for (let i = 5; i >= 0; i--) {
-    bytes[i] = time % 256
-    time = Math.floor(time / 256)
-  }
-  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x70
-  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80
-  const h = hex(bytes)
-  return UserId.make(`${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`)
-})
+/** A fresh UUID v7: ids sort by creation time, and the Clock (so tests) controls that time. */
+export const generateUserId: Effect.Effect<UserId> = Effect.map(uuidV7, (id) => UserId.make(id))
 
 // The WHATWG "valid e-mail address" shape, with a dot required in the domain.
 const emailShape =
@@ -71,6 +58,9 @@ export const AvatarUrl = Schema.Trim.pipe(
 export class User extends Schema.Class<User>("User")({
   id: UserId,
   email: Email,
+  /** Whether the owner proved `email` is theirs (a link mailed to it, or a superuser's word); since when. */
+  email_verified: Schema.Boolean,
+  email_verified_at: Schema.NullOr(Schema.DateTimeUtc),
   username: Username,
   full_name: Schema.NullOr(FullName),
   bio: Schema.NullOr(Bio),

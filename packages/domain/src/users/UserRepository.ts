@@ -1,7 +1,7 @@
 import { Context, DateTime, Effect, type Option } from "effect"
 import type { PasswordHash } from "../auth/Password.js"
 import type { EmailAlreadyRegistered, LastActiveSuperuser, UserNotFound, UsernameTaken } from "./errors.js"
-import type { User, UserId } from "./User.js"
+import type { Email, User, UserId } from "./User.js"
 import type { UserQuery, UserSearchResult } from "./UserQuery.js"
 
 /** A user as stored: the profile and the hash of its password. Never leaves the domain whole. */
@@ -14,6 +14,8 @@ export interface StoredUser {
 export type ProfileFields = Pick<User, "email" | "username" | "full_name" | "bio" | "avatar_url">
 /** An account's standing, which only a superuser may change. */
 export type StandingFields = Pick<User, "is_active" | "is_superuser">
+/** Whether the account's email is verified: set by a superuser, or cleared by a change of address. */
+export type VerificationFields = Pick<User, "email_verified">
 
 /**
  * A write naming exactly the fields it changes; a field absent is left as the store has it, so
@@ -22,7 +24,7 @@ export type StandingFields = Pick<User, "is_active" | "is_superuser">
 export type Update<Fields> = Partial<Fields> & { readonly updatedAt: DateTime.Utc }
 export type ProfileUpdate = Update<ProfileFields>
 export type StandingUpdate = Update<StandingFields>
-export type UserUpdate = Update<ProfileFields & StandingFields>
+export type UserUpdate = Update<ProfileFields & StandingFields & VerificationFields>
 
 /** A write of exactly these fields, stamped with the clock's time. */
 export const stamped = <Fields>(fields: Partial<Fields>): Effect.Effect<Update<Fields>> =>
@@ -31,7 +33,9 @@ export const stamped = <Fields>(fields: Partial<Fields>): Effect.Effect<Update<F
 /**
  * Where users live. Emails and usernames are unique ignoring case, and that holds under
  * concurrent writes. No update or delete leaves the store without an active superuser when it had
- * one: that holds when two run at once. An unreachable store is a `StoreUnavailable` defect, any
+ * one: that holds when two run at once. A write that changes the email to another address (not
+ * the same one in another case) leaves it unverified, in the same step, unless that write sets
+ * `email_verified` itself. An unreachable store is a `StoreUnavailable` defect, any
  * other infrastructure failure a defect quoting no row. The contract suite in
  * `@userkit/domain/testing` is the full specification.
  */
@@ -57,7 +61,11 @@ export class UserRepository extends Context.Tag("userkit/UserRepository")<
       id: UserId,
       changes: StandingUpdate,
     ) => Effect.Effect<User, UserNotFound | LastActiveSuperuser>
-    /** Profile and standing in one atomic step, all or nothing (an administrator's edit). */
+    /**
+     * Profile, standing and verification in one atomic step, all or nothing (an administrator's
+     * edit). `email_verified: true` stamps `updatedAt`, unless the address was verified and stays
+     * the same (the earlier time stands); `false` clears it.
+     */
     readonly update: (
       id: UserId,
       changes: UserUpdate,
@@ -68,6 +76,12 @@ export class UserRepository extends Context.Tag("userkit/UserRepository")<
      * undoes a password change that landed meanwhile. Answers whether it replaced it.
      */
     readonly replacePasswordHash: (id: UserId, expected: PasswordHash, next: PasswordHash) => Effect.Effect<boolean>
+    /**
+     * Marks the account's email verified at `at`, if it is still `email` (compared ignoring case):
+     * a link mailed to an address the account has since left verifies nothing. An address already
+     * verified keeps its time. Answers whether the account's address is `email`, now verified.
+     */
+    readonly markEmailVerified: (id: UserId, email: Email, at: DateTime.Utc) => Effect.Effect<boolean>
     /** Removes the user for good. */
     readonly delete: (id: UserId) => Effect.Effect<void, UserNotFound | LastActiveSuperuser>
   }

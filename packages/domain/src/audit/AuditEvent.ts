@@ -1,0 +1,49 @@
+import { Effect, Schema } from "effect"
+import { UserId } from "../users/User.js"
+import { uuidV7 } from "../Uuid.js"
+
+/** What happened, from a closed list: a new kind of event is a change to this list. */
+export const AuditEventType = Schema.Literal(
+  "registered",
+  "logged_in",
+  "login_failed",
+  "logged_out",
+  "session_revoked",
+  "refresh_reuse_detected",
+  "password_changed",
+  "password_reset_requested",
+  "password_reset_completed",
+  "email_verification_requested",
+  "email_verified",
+  "email_changed",
+  "account_deactivated",
+  "account_activated",
+  "promoted",
+  "demoted",
+  "deleted",
+  "throttled",
+)
+export type AuditEventType = typeof AuditEventType.Type
+
+/** An event's id: a UUID v7, so events sort by when they were recorded. */
+export const AuditEventId = Schema.UUID.pipe(Schema.brand("AuditEventId"))
+export type AuditEventId = typeof AuditEventId.Type
+
+export const generateAuditEventId: Effect.Effect<AuditEventId> = Effect.map(uuidV7, (id) => AuditEventId.make(id))
+
+/**
+ * One security event: when, what, who did it (`actor`, none for a stranger), to which account
+ * (`target`, none when the request named no account), and from where. `detail` is for operators
+ * only (why a login failed, which limit refused): a short word from the code, never a password,
+ * a token, a hash or anything the client typed. Kept by id: an event outlives its account's row.
+ */
+export class AuditEvent extends Schema.Class<AuditEvent>("AuditEvent")({
+  id: AuditEventId,
+  at: Schema.DateTimeUtc,
+  type: AuditEventType,
+  actor: Schema.NullOr(UserId),
+  target: Schema.NullOr(UserId),
+  address: Schema.NullOr(Schema.String),
+  userAgent: Schema.NullOr(Schema.String),
+  detail: Schema.NullOr(Schema.String),
+}) {}
