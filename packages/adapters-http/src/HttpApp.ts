@@ -1,5 +1,13 @@
 import { HttpApiBuilder, HttpRouter, type HttpServer } from "@effect/platform"
-import type { Accounts, Administration, Directory, OwnAccount, Sessions } from "@userkit/domain"
+import type {
+  Accounts,
+  Administration,
+  Directory,
+  EmailVerification,
+  OwnAccount,
+  PasswordRecovery,
+  Sessions,
+} from "@userkit/domain"
 import { Effect, Either, Layer, Redacted } from "effect"
 import { Api } from "./Api.js"
 import * as AdminHandlers from "./admin/Handlers.js"
@@ -88,6 +96,8 @@ export const layer = (
   | OwnAccount
   | Directory
   | Administration
+  | PasswordRecovery
+  | EmailVerification
   | ReadinessCheck
 > =>
   Either.match(validate(options), {

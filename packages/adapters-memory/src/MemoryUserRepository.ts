@@ -14,7 +14,7 @@ import {
   UserRepository,
   type UserUpdate,
 } from "@userkit/domain"
-import { Effect, Either, Layer, Option, Ref } from "effect"
+import { type DateTime, Effect, Either, Layer, Option, Ref } from "effect"
 
 // Emails and usernames are ASCII by their schemas, so this agrees with SQL lower().
 const key = (s: string) => s.toLowerCase()
@@ -34,6 +34,29 @@ const activeSuperusers = (users: Users) => users.filter((s) => s.user.is_superus
 /** Why a write that had the store go from `before` to `after` is refused, if it loses the last active superuser. */
 const losesLastSuperuser = (before: Users, after: Users): Option.Option<LastActiveSuperuser> =>
   activeSuperusers(before) > 0 && activeSuperusers(after) === 0 ? Option.some(new LastActiveSuperuser()) : Option.none()
+
+/**
+ * When the email is verified after a change, by the port's rule: a change to another address (not
+ * the same one in another case) leaves it unverified, unless the change names `email_verified`;
+ * `true` keeps the time of an address verified that stays the same, else stamps the change.
+ */
+const verifiedAtAfter = (user: User, { email, email_verified, updatedAt }: UserUpdate): DateTime.Utc | null => {
+  const sameAddress = email === undefined || key(email) === key(user.email)
+  if (email_verified === false) return null
+  if (email_verified === true)
+    return sameAddress && user.email_verified_at !== null ? user.email_verified_at : updatedAt
+  return sameAddress ? user.email_verified_at : null
+}
+
+/** The user after a change of the named fields, the rest as it is. */
+const changedUser = (user: User, changes: UserUpdate): User => {
+  const { updatedAt, email_verified: _, ...fields } = changes
+  const verifiedAt = verifiedAtAfter(user, changes)
+  return new User(
+    { ...user, ...fields, email_verified: verifiedAt !== null, email_verified_at: verifiedAt, updated_at: updatedAt },
+    true,
+  )
+}
 
 const byQuery = (query: UserQuery) => (a: User, b: User) => {
   const order = compareCodePoints(sortKeyOf(a, query.sort), sortKeyOf(b, query.sort)) || compareCodePoints(a.id, b.id)
@@ -78,9 +101,9 @@ export const make = Effect.gen(function* () {
    */
   const updateWith =
     <E extends WriteError>(refuse: (users: Users, user: User, after: Users) => Option.Option<E>) =>
-    (id: UserId, { updatedAt, ...fields }: UserUpdate) =>
+    (id: UserId, changes: UserUpdate) =>
       writeUser(id, (current, users) => {
-        const next = { ...current, user: new User({ ...current.user, ...fields, updated_at: updatedAt }, true) }
+        const next = { ...current, user: changedUser(current.user, changes) }
         return Option.match(
           refuse(
             users,
@@ -153,6 +176,18 @@ export const make = Effect.gen(function* () {
         const current = users.find((s) => s.user.id === id && s.passwordHash === expected)
         if (current === undefined) return [false, users]
         return [true, users.map((s) => (s === current ? { ...s, passwordHash } : s))]
+      }),
+    markEmailVerified: (id, email, at) =>
+      Effect.gen(function* () {
+        const found = yield* findOne((s) => s.user.id === id)
+        if (Option.isNone(found) || key(found.value.user.email) !== key(email)) return false
+        if (found.value.user.email_verified) return true
+        return yield* Ref.modify(store, (users): [boolean, Users] => [
+          true,
+          users.map((s) =>
+            s.user.id === id ? { ...s, user: new User({ ...s.user, email_verified: true, email_verified_at: at }, true) } : s,
+          ),
+        ])
       }),
     delete: (id) =>
       writeUser(id, (current, users) =>

@@ -1,17 +1,23 @@
+import { Transactions } from "@userkit/domain"
 import {
   accessTokensContract,
+  accountTokenStoreContract,
+  auditLogContract,
   ownersFromStores,
   passwordHasherContract,
   rateLimiterContract,
   sessionOwnersContract,
   sessionStoreContract,
   signingKeyStoreContract,
+  transactionsContract,
   userRepositoryContract,
 } from "@userkit/domain/testing"
 import { Effect, Layer } from "effect"
 import {
   FastPasswordHasher,
   MemoryAccessTokens,
+  MemoryAccountTokenStore,
+  MemoryAuditLog,
   MemoryRateLimiter,
   MemorySessionStore,
   MemorySigningKeyStore,
@@ -29,3 +35,11 @@ sessionOwnersContract(
   ownersFromStores(Layer.merge(MemorySessionStore.layer, MemoryUserRepository.layer)),
 )
 signingKeyStoreContract("memory", MemorySigningKeyStore.layer)
+auditLogContract("memory", MemoryAuditLog.layer)
+accountTokenStoreContract("memory", MemoryAccountTokenStore.layer.pipe(Layer.provideMerge(MemoryUserRepository.layer)))
+// Memory cannot undo a write: held to running the block as it is.
+transactionsContract(
+  "sequential, on memory",
+  Layer.mergeAll(Transactions.sequential, MemoryAuditLog.layer, MemoryUserRepository.layer),
+  { rollsBack: false },
+)

@@ -1,9 +1,9 @@
 import { SqlClient, type SqlError } from "@effect/sql"
 import { type User, type UserId, UserNotFound, UserRepository, type UserUpdate } from "@userkit/domain"
-import { Effect, Layer, Option } from "effect"
+import { DateTime, Effect, Layer, Option } from "effect"
 import { rowDefect, sqlDefect } from "./SqlFailure.js"
 import { keepingAnActiveSuperuser, targetRow } from "./SuperuserGuard.js"
-import { changesRow, decodeRows, insertRow, toConflict, USER_COLUMNS } from "./UserRow.js"
+import { changesRow, decodeRows, insertRow, toConflict, USER_COLUMNS, verificationChange } from "./UserRow.js"
 import { searchUsers } from "./UserSearch.js"
 
 export const make: Effect.Effect<UserRepository["Type"], never, SqlClient.SqlClient> = Effect.gen(function* () {
@@ -19,13 +19,16 @@ export const make: Effect.Effect<UserRepository["Type"], never, SqlClient.SqlCli
   const changedAny = (rows: ReadonlyArray<unknown>) => rows.length > 0
   const foundOrNotFound = Option.match({ onNone: () => new UserNotFound(), onSome: Effect.succeed<User> })
 
-  /** One UPDATE of the named columns only, answering the user as it is after it (none: no such row). */
+  /**
+   * One UPDATE of the named columns only, and of the verification a change of address clears,
+   * answering the user as it is after it (none: no such row).
+   */
   const writeChanges = (id: UserId, changes: UserUpdate) => {
-    const row = changesRow(changes)
+    const set = sql.csv([sql`${sql.update(changesRow(changes))}`, ...Option.toArray(verificationChange(sql, changes))])
     return (onlyWithoutStanding: boolean) =>
       readRows(
         "updating a user",
-        sql`UPDATE users SET ${sql.update(row)} WHERE ${targetRow(sql, id, onlyWithoutStanding)} RETURNING ${columns}`,
+        sql`UPDATE users SET ${set} WHERE ${targetRow(sql, id, onlyWithoutStanding)} RETURNING ${columns}`,
       ).pipe(Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), (stored) => stored.user)))
   }
   /** A change that may end a standing is made under the last-superuser guard; any other, plainly. */
@@ -92,6 +95,15 @@ export const make: Effect.Effect<UserRepository["Type"], never, SqlClient.SqlCli
         Effect.map(changedAny),
         Effect.catchTag("SqlError", sqlDefect("replacing a password hash")),
         Effect.withSpan("PgUserRepository.replacePasswordHash"),
+      ),
+    // One statement: the WHERE is checked on the row as it is when locked, so an address the
+    // account has left by then, even a moment before, is not verified.
+    markEmailVerified: (id, email, at) =>
+      sql`UPDATE users SET email_verified_at = COALESCE(email_verified_at, ${DateTime.toDate(at)}::timestamptz)
+        WHERE id = ${id} AND lower(email) = lower(${email}) RETURNING id`.pipe(
+        Effect.map(changedAny),
+        Effect.catchTag("SqlError", sqlDefect("marking an email verified")),
+        Effect.withSpan("PgUserRepository.markEmailVerified"),
       ),
     delete: (id) =>
       keepingAnActiveSuperuser(sql, id, (onlyWithoutStanding) =>

@@ -7,8 +7,8 @@ import type { SearchField } from "@userkit/domain"
  * it with the migrated table, and the type checker then points at every writer to update.
  */
 
-/** A user's own fields, one column each: the domain's `User` and the password hash. */
-export const USER_FIELD_COLUMNS = [
+/** The columns of a user's own fields that migration 1 created: the domain's `User` and the password hash. */
+const FIRST_FIELD_COLUMNS = [
   "id",
   "email",
   "username",
@@ -21,6 +21,14 @@ export const USER_FIELD_COLUMNS = [
   "created_at",
   "updated_at",
 ] as const
+/** The columns of fields added later, in the order their migrations added them (after the search copies). */
+const ADDED_FIELD_COLUMNS = [
+  // Migration 6; `User.email_verified` is whether it is set.
+  "email_verified_at",
+] as const
+
+/** A user's own fields, one column each. */
+export const USER_FIELD_COLUMNS = [...FIRST_FIELD_COLUMNS, ...ADDED_FIELD_COLUMNS] as const
 export type UserFieldColumn = (typeof USER_FIELD_COLUMNS)[number]
 
 /**
@@ -37,6 +45,7 @@ export type SearchCopyColumn = (typeof SEARCH_COPY_COLUMNS)[SearchField]
 
 /** Every column of a row, in table order. */
 export const USERS_TABLE_COLUMNS: ReadonlyArray<UserFieldColumn | SearchCopyColumn> = [
-  ...USER_FIELD_COLUMNS,
+  ...FIRST_FIELD_COLUMNS,
   ...Object.values(SEARCH_COPY_COLUMNS),
+  ...ADDED_FIELD_COLUMNS,
 ]

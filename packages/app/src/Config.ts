@@ -9,9 +9,10 @@ import {
   LimitRules,
   PasswordRules,
   RateRule,
+  RecoveryRules,
   SessionRules,
 } from "@userkit/domain"
-import { Config, ConfigError, Duration, Either, LogLevel, Option, type Redacted } from "effect"
+import { Config, ConfigError, Duration, Either, LogLevel, Option, Redacted } from "effect"
 
 /** Where users live: chosen by USERKIT_STORE, else by whether DATABASE_URL is set. */
 export type StoreChoice =
@@ -52,6 +53,17 @@ export interface AppConfig {
   readonly trustedProxies: ReadonlyArray<string>
   /** How long new passwords must be, and whether (and how patiently) to ask a Pwned Passwords service about them. */
   readonly passwords: PasswordSettings
+  /** How mail leaves: SMTP when SMTP_URL is set; else the outbox (development) or nothing (production). */
+  readonly mail: MailSettings
+  /** Where emailed links point, how long they work, whether logins need a verified address. */
+  readonly recovery: RecoveryRules
+  /** How long security events are kept. */
+  readonly auditRetentionDays: number
+}
+
+export interface MailSettings {
+  readonly smtp: Option.Option<{ readonly url: Redacted.Redacted<string>; readonly timeout: Duration.Duration }>
+  readonly from: string
 }
 
 export interface PasswordSettings {
@@ -124,6 +136,11 @@ const limitRules = Config.all({
   login: rateRule("RATE_LIMIT_LOGIN", defaults.login),
   refresh: rateRule("RATE_LIMIT_REFRESH", defaults.refresh),
   passwordChange: rateRule("RATE_LIMIT_PASSWORD_CHANGE", defaults.passwordChange),
+  passwordForgot: rateRule("RATE_LIMIT_PASSWORD_FORGOT", defaults.passwordForgot),
+  passwordReset: rateRule("RATE_LIMIT_PASSWORD_RESET", defaults.passwordReset),
+  emailVerify: rateRule("RATE_LIMIT_EMAIL_VERIFY", defaults.emailVerify),
+  emailVerificationRequest: rateRule("RATE_LIMIT_EMAIL_VERIFICATION_REQUEST", defaults.emailVerificationRequest),
+  recoveryPerAccount: rateRule("RATE_LIMIT_RECOVERY_PER_ACCOUNT", defaults.recoveryPerAccount),
   failuresBeforeDelay: integerIn("LOGIN_BACKOFF_AFTER_FAILURES", 1, 1000, defaults.failedLogins.failuresBeforeDelay),
   baseSeconds: integerIn("LOGIN_BACKOFF_BASE_SECONDS", 1, 3600, wholeSeconds(defaults.failedLogins.base)),
   capSeconds: integerIn("LOGIN_BACKOFF_CAP_SECONDS", 1, 24 * 3600, wholeSeconds(defaults.failedLogins.cap)),
@@ -175,6 +192,45 @@ const passwordSettings: Config.Config<PasswordSettings> = Config.all({
         }),
   ),
 )
+
+const smtpUrl = Config.redacted("SMTP_URL").pipe(
+  Config.mapOrFail((url) => {
+    // Checked here so a wrong one stops the start with its name, never quoting it (it holds a password).
+    const parsed = URL.canParse(Redacted.value(url)) ? new URL(Redacted.value(url)) : undefined
+    return parsed !== undefined &&
+      (parsed.protocol === "smtp:" || parsed.protocol === "smtps:") &&
+      parsed.hostname !== ""
+      ? Either.right(url)
+      : Either.left(ConfigError.InvalidData(["SMTP_URL"], "must be smtp://[user:password@]host[:port] or smtps://..."))
+  }),
+)
+
+const mailSettings: Config.Config<MailSettings> = Config.all({
+  url: Config.option(smtpUrl),
+  timeoutMs: integerIn("SMTP_TIMEOUT_MS", 100, 300_000, 10_000),
+  from: Config.nonEmptyString("MAIL_FROM").pipe(Config.withDefault("userkit <no-reply@localhost>")),
+}).pipe(
+  Config.map(({ url, timeoutMs, from }) => ({
+    smtp: Option.map(url, (url) => ({ url, timeout: Duration.millis(timeoutMs) })),
+    from,
+  })),
+)
+
+const recoverySettings = Config.all({
+  publicUrl: Config.option(Config.url("PUBLIC_URL")),
+  resetMinutes: integerIn("PASSWORD_RESET_TOKEN_MINUTES", 1, 7 * 24 * 60, 60),
+  verificationHours: integerIn("EMAIL_VERIFICATION_TOKEN_HOURS", 1, 90 * 24, 24),
+  requireVerifiedEmail: Config.boolean("REQUIRE_EMAIL_VERIFICATION").pipe(Config.withDefault(false)),
+})
+
+/** The recovery rules; links point at PUBLIC_URL, else at this server on localhost. */
+const recoveryRules = (port: number, settings: typeof recoverySettings extends Config.Config<infer A> ? A : never) =>
+  new RecoveryRules({
+    publicUrl: Option.getOrElse(settings.publicUrl, () => new URL(`http://localhost:${port}`)),
+    resetTokenLifetime: Duration.minutes(settings.resetMinutes),
+    verificationTokenLifetime: Duration.hours(settings.verificationHours),
+    requireVerifiedEmail: settings.requireVerifiedEmail,
+  })
 
 /** Every setting the app reads from its environment; `.env.example` lists them all. */
 export const AppConfig: Config.Config<AppConfig> = Config.all({
@@ -238,6 +294,9 @@ export const AppConfig: Config.Config<AppConfig> = Config.all({
   limits: limitRules,
   redisUrl: Config.option(Config.redacted("REDIS_URL")),
   passwords: passwordSettings,
+  mail: mailSettings,
+  recovery: recoverySettings,
+  auditRetentionDays: integerIn("AUDIT_RETENTION_DAYS", 1, 36500, 365),
   trustedProxies: Config.string("TRUSTED_PROXIES").pipe(
     Config.withDefault(""),
     Config.mapOrFail((list) =>
@@ -247,21 +306,29 @@ export const AppConfig: Config.Config<AppConfig> = Config.all({
     ),
   ),
 }).pipe(
-  Config.mapOrFail(({ storeChoice, databaseUrl, ...config }): Either.Either<AppConfig, ConfigError.ConfigError> => {
-    const kind = Option.getOrElse(storeChoice, () => (Option.isSome(databaseUrl) ? "postgres" : "embedded"))
-    switch (kind) {
-      case "memory":
-        return Either.right({ ...config, store: { kind } })
-      case "embedded":
-        return Either.right({ ...config, store: { kind, dataDir: join(config.dataDir, "pgdata") } })
-      case "postgres":
-        return Option.match(databaseUrl, {
-          onNone: () =>
-            Either.left(ConfigError.MissingData(["DATABASE_URL"], "USERKIT_STORE=postgres needs DATABASE_URL")),
-          onSome: (url) => Either.right({ ...config, store: { kind, url } }),
-        })
-    }
-  }),
+  Config.mapOrFail(
+    ({ storeChoice, databaseUrl, recovery, ...rest }): Either.Either<AppConfig, ConfigError.ConfigError> => {
+      const config = { ...rest, recovery: recoveryRules(rest.port, recovery) }
+      // Production has no outbox: with no SMTP_URL, nothing can be mailed, so no address can be verified.
+      if (config.production && config.recovery.requireVerifiedEmail && Option.isNone(config.mail.smtp))
+        return Either.left(
+          ConfigError.InvalidData(["REQUIRE_EMAIL_VERIFICATION"], "needs SMTP_URL in production: no one could verify"),
+        )
+      const kind = Option.getOrElse(storeChoice, () => (Option.isSome(databaseUrl) ? "postgres" : "embedded"))
+      switch (kind) {
+        case "memory":
+          return Either.right({ ...config, store: { kind } })
+        case "embedded":
+          return Either.right({ ...config, store: { kind, dataDir: join(config.dataDir, "pgdata") } })
+        case "postgres":
+          return Option.match(databaseUrl, {
+            onNone: () =>
+              Either.left(ConfigError.MissingData(["DATABASE_URL"], "USERKIT_STORE=postgres needs DATABASE_URL")),
+            onSome: (url) => Either.right({ ...config, store: { kind, url } }),
+          })
+      }
+    },
+  ),
 )
 
 /** A configuration error as an operator should read it: which variable, and what is wrong. */

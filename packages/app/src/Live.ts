@@ -1,4 +1,5 @@
 import type { Server } from "node:http"
+import { join } from "node:path"
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import {
@@ -9,11 +10,23 @@ import {
   SigningKeyRing,
 } from "@userkit/adapters-crypto"
 import { HttpApp } from "@userkit/adapters-http"
+import { OutboxMailer, SmtpMailer } from "@userkit/adapters-mail"
 import { MemoryRateLimiter } from "@userkit/adapters-memory"
 import { PoolStats } from "@userkit/adapters-postgres"
 import { RedisRateLimiter } from "@userkit/adapters-redis"
-import { CurrentSessionRules, Limits, PasswordPolicy, RefreshTokens, SessionStore, UseCases } from "@userkit/domain"
-import { Duration, Effect, Layer, Option, type Redacted, Schedule } from "effect"
+import {
+  AccountTokenStore,
+  AuditLog,
+  CurrentRecoveryRules,
+  CurrentSessionRules,
+  Limits,
+  Mailer,
+  PasswordPolicy,
+  RefreshTokens,
+  SessionStore,
+  UseCases,
+} from "@userkit/domain"
+import { DateTime, Duration, Effect, Layer, Option, type Redacted, Schedule } from "effect"
 import type { AppConfig } from "./Config.js"
 import { deriveKey } from "./SecretKey.js"
 import { storeLayer } from "./Store.js"
@@ -32,20 +45,45 @@ const PURGE_EVERY = Duration.hours(1)
 const PURGE_AFTER = Duration.days(1)
 
 /**
- * Deletes ended sessions in the background, hourly, a day after they end (so a reuse of a recently
- * retired token is still recognized as one). A failed purge is logged and tried again next hour.
+ * Deletes, in the background, hourly: ended sessions a day after they end (so a reuse of a recently
+ * retired token is still recognized as one), emailed tokens a day after they expired or were used,
+ * and security events older than AUDIT_RETENTION_DAYS. A failed purge is logged and tried again
+ * next hour.
  */
-export const sessionPurge = Layer.scopedDiscard(
-  Effect.flatMap(SessionStore, (store) =>
-    store.purge(PURGE_AFTER).pipe(
-      Effect.tap((purged) => (purged > 0 ? Effect.logDebug(`purged ${purged} ended sessions`) : Effect.void)),
-      Effect.catchAllCause((cause) => Effect.logWarning("purging ended sessions failed; will try again", cause)),
-      Effect.repeat(Schedule.spaced(PURGE_EVERY)),
-      Effect.delay(Duration.minutes(1)),
-      Effect.forkScoped,
-    ),
-  ),
-)
+export const purges = (auditRetention: Duration.Duration) =>
+  Layer.scopedDiscard(
+    Effect.gen(function* () {
+      const sessions = yield* SessionStore
+      const tokens = yield* AccountTokenStore
+      const audit = yield* AuditLog
+      const purgeAll = Effect.gen(function* () {
+        const now = yield* DateTime.now
+        const purged = {
+          sessions: yield* sessions.purge(PURGE_AFTER),
+          tokens: yield* tokens.purge(DateTime.subtractDuration(now, PURGE_AFTER)),
+          events: yield* audit.purge(DateTime.subtractDuration(now, auditRetention)),
+        }
+        if (purged.sessions + purged.tokens + purged.events > 0) yield* Effect.logDebug("purged", purged)
+      })
+      yield* purgeAll.pipe(
+        Effect.catchAllCause((cause) => Effect.logWarning("purging ended records failed; will try again", cause)),
+        Effect.repeat(Schedule.spaced(PURGE_EVERY)),
+        Effect.delay(Duration.minutes(1)),
+        Effect.forkScoped,
+      )
+    }),
+  )
+
+/**
+ * How mail leaves: over SMTP when SMTP_URL is set; else, in development, written to the outbox
+ * under DATA_DIR; in production, not at all (the recovery endpoints answer 503).
+ */
+export const mailerLayer = ({ mail, production, dataDir }: AppConfig): Layer.Layer<Mailer> =>
+  Option.match(mail.smtp, {
+    onSome: ({ url, timeout }) => SmtpMailer.layer({ url, from: mail.from, timeout }),
+    onNone: () =>
+      production ? Mailer.unconfigured : OutboxMailer.layer({ dir: join(dataDir, "outbox"), from: mail.from }),
+  })
 
 /** The password policy by config, asking a Pwned Passwords service when PWNED_PASSWORDS_URL is set. */
 const passwordPolicyLayer = ({ passwords }: AppConfig): Layer.Layer<PasswordPolicy> =>
@@ -66,8 +104,8 @@ export const accountsLayer = (config: AppConfig) =>
     }),
   )
 
-/** The limits by config, counted in Redis when REDIS_URL is set, else in this process's memory. */
-export const limitsLayer = (config: AppConfig): Layer.Layer<Limits> =>
+/** The limits by config, counted in Redis when REDIS_URL is set, else in this process's memory; refusals audited. */
+export const limitsLayer = (config: AppConfig): Layer.Layer<Limits, never, AuditLog> =>
   Option.match(config.limits, {
     onNone: () => Limits.unlimited,
     onSome: (rules) =>
@@ -113,9 +151,11 @@ export const domainLayer = (config: AppConfig, secretKey: Redacted.Redacted<stri
     Layer.provideMerge(
       Layer.mergeAll(
         accounts,
-        limitsLayer(config),
+        limitsLayer(config).pipe(Layer.provide(accounts)),
+        mailerLayer(config),
         RefreshTokens.layer(deriveKey(secretKey, REFRESH_TOKEN_KEY)),
         Layer.succeed(CurrentSessionRules, config.sessions),
+        Layer.succeed(CurrentRecoveryRules, config.recovery),
         accessTokensLayer(config, secretKey).pipe(Layer.provide(accounts)),
       ),
     ),
@@ -163,7 +203,7 @@ export const appLayer = (config: AppConfig, secretKey: Redacted.Redacted<string>
   httpLayer(config, secretKey).pipe(
     HttpServer.withLogAddress,
     Layer.provide(NodeHttpServer.layer(server, { port: config.port, host: config.host })),
-    Layer.merge(sessionPurge),
+    Layer.merge(purges(Duration.days(config.auditRetentionDays))),
     Layer.provide(domainLayer(config, secretKey)),
     Layer.provide(Layer.setTracerEnabled(false)),
   )

@@ -1,18 +1,28 @@
 import type { SqlClient } from "@effect/sql"
 import type { PgClient } from "@effect/sql-pg"
 import { ReadinessCheck } from "@userkit/adapters-http"
-import { MemorySessionStore, MemorySigningKeyStore, MemoryUserRepository } from "@userkit/adapters-memory"
+import {
+  MemoryAccountTokenStore,
+  MemoryAuditLog,
+  MemorySessionStore,
+  MemorySigningKeyStore,
+  MemoryUserRepository,
+} from "@userkit/adapters-memory"
 import {
   checkReadiness,
   EmbeddedEngine,
   Migrator,
+  PgAccountTokenStore,
+  PgAuditLog,
   PgSessionOwners,
   PgSessionStore,
   PgSigningKeyStore,
+  PgTransactions,
   PgUserRepository,
   type PoolStats,
   PostgresClient,
 } from "@userkit/adapters-postgres"
+import { Transactions } from "@userkit/domain"
 import { Effect, Layer } from "effect"
 import type { StoreChoice } from "./Config.js"
 
@@ -49,6 +59,9 @@ export const sqlStore = <E>(client: Layer.Layer<PgClient.PgClient | SqlClient.Sq
     PgSessionStore.layer,
     PgSessionOwners.layer,
     PgSigningKeyStore.layer,
+    PgAuditLog.layer,
+    PgAccountTokenStore.layer,
+    PgTransactions.layer,
     readinessOfDatabase,
   ).pipe(
     Layer.provideMerge(migrateAtStart),
@@ -62,11 +75,13 @@ export const storeLayer = (store: StoreChoice) => {
   switch (store.kind) {
     case "memory":
       return Layer.mergeAll(
-        MemoryUserRepository.layer,
         MemorySessionStore.layer,
         MemorySigningKeyStore.layer,
+        MemoryAuditLog.layer,
+        MemoryAccountTokenStore.layer,
+        Transactions.sequential,
         ReadinessCheck.alwaysReady,
-      )
+      ).pipe(Layer.provideMerge(MemoryUserRepository.layer))
     case "postgres":
       return sqlStore(PostgresClient.layer({ url: store.url }))
     case "embedded":

@@ -36,6 +36,7 @@ const FIELD_VALUES = {
   bio: `CASE WHEN i % 7 = 0 THEN 'Hi, I am ' || first || '. I work on '
       || (ARRAY['payments', 'search', 'the mobile app', 'infrastructure', 'support'])[1 + i % 5] || '.' END`,
   avatar_url: `CASE WHEN i % 5 = 0 THEN 'https://avatars.example.com/' || h || '.png' END`,
+  email_verified_at: `CASE WHEN i % 4 <> 0 THEN created_at + interval '5 minutes' END`,
   is_active: `random() >= 0.03`,
   is_superuser: `i % 250000 = 0`,
   password_hash: `$4::text`,

@@ -1,6 +1,7 @@
 import { HttpApiEndpoint, HttpApiSchema } from "@effect/platform"
 import { AccountChanges, NewAccount, User } from "@userkit/domain"
 import { Schema } from "effect"
+import { AuditPageView, AuditQuery } from "../audit/Events.js"
 import { SessionInfo } from "../auth/Login.js"
 import { SessionIdPath } from "../auth/SessionIdPath.js"
 import { group } from "../edge/RouteNote.js"
@@ -121,6 +122,22 @@ const revokeSession = HttpApiEndpoint.del("revokeSession", "/users/:id/sessions/
     }),
   )
 
+const audit = HttpApiEndpoint.get("audit", "/audit")
+  .setUrlParams(AuditQuery)
+  .addSuccess(AuditPageView)
+  .addError(UnprocessableContent)
+  .annotateContext(
+    documented({
+      summary: "The audit trail",
+      description:
+        "Security events of every account, deleted ones too, newest first: filter by account (`user_id`, the " +
+        "account acted on), by `type` (one or more, comma-separated), by time (`since` inclusive, `until` " +
+        "exclusive, ISO 8601). `limit` (1-100, 50 by default) per page; pass `next_cursor` as `cursor` for the " +
+        "next one. `detail` says why a login failed or which limit refused; never a password, token or hash.",
+      responses: { 200: Examples.anAuditPage },
+    }),
+  )
+
 export class AdminApi extends group(
   "admin",
   {
@@ -137,5 +154,6 @@ export class AdminApi extends group(
       .add(remove)
       .add(sessions)
       .add(revokeSession)
+      .add(audit)
       .middleware(SuperuserAuthentication),
 ) {}

@@ -5,9 +5,26 @@ import { group } from "../edge/RouteNote.js"
 import { documented } from "../openapi/Documented.js"
 import * as Examples from "../openapi/Examples.js"
 import { reportingAllErrors } from "../problems/InvalidPayload.js"
-import { BodyProblems, Conflict, NotFound, TooManyRequests, Unauthorized } from "../problems/Problem.js"
+import {
+  BadRequest,
+  BodyProblems,
+  Conflict,
+  Forbidden,
+  NotFound,
+  ServiceUnavailable,
+  TooManyRequests,
+  Unauthorized,
+} from "../problems/Problem.js"
 import { Authentication } from "../security/Authentication.js"
 import { AccessToken, LoginPayload, LogoutPayload, RefreshPayload, SessionInfo } from "./Login.js"
+import {
+  Accepted,
+  ForgotPassword,
+  ResetPassword,
+  resetRequested,
+  VerifyEmail,
+  verificationRequested,
+} from "./Recovery.js"
 import { SessionIdPath } from "./SessionIdPath.js"
 
 const register = HttpApiEndpoint.post("register", "/auth/register")
@@ -31,6 +48,7 @@ const login = HttpApiEndpoint.post("login", "/auth/login")
   .setPayload(LoginPayload)
   .addSuccess(AccessToken)
   .addError(Unauthorized)
+  .addError(Forbidden)
   .addError(BodyProblems)
   .addError(TooManyRequests)
   .annotateContext(
@@ -42,7 +60,9 @@ const login = HttpApiEndpoint.post("login", "/auth/login")
         "`grant_type`, `scope`, `client_id` and `client_secret` as OAuth2 clients send them; they are ignored. " +
         "Sign-ins are limited per client address, and after a few failed guesses at one account its next " +
         "attempts wait a growing delay, from any address but those it logged in from before: both answer 429 " +
-        "`rate_limited` with `Retry-After`, alike for an account that exists and one that does not.",
+        "`rate_limited` with `Retry-After`, alike for an account that exists and one that does not. With " +
+        "REQUIRE_EMAIL_VERIFICATION, an account whose address is not verified yet gets a 403 `email_not_verified` " +
+        "(the password was right).",
       request: Examples.someCredentials,
       responses: { 200: Examples.anAccessToken },
     }),
@@ -123,8 +143,91 @@ const me = HttpApiEndpoint.get("me", "/auth/me")
     }),
   )
 
+const forgotPassword = HttpApiEndpoint.post("forgotPassword", "/auth/password/forgot")
+  .setPayload(reportingAllErrors(ForgotPassword))
+  .addSuccess(Accepted, { status: 202 })
+  .addError(BodyProblems)
+  .addError(TooManyRequests)
+  .addError(ServiceUnavailable)
+  .annotateContext(
+    documented({
+      summary: "Ask for a password reset link",
+      description:
+        "Mails a single-use link (`token=...`, valid 1 hour by default) to the address if it is an active " +
+        "account's. The answer is the same 202, with the same body and in the same time, whether it is or not. " +
+        "A newer link voids the older one. Limited per client address and per address asked for (429). A " +
+        "service that cannot send mail answers 503 `mail_unavailable`.",
+      request: Examples.aResetRequest,
+      responses: { 202: resetRequested },
+    }),
+  )
+
+const resetPassword = HttpApiEndpoint.post("resetPassword", "/auth/password/reset")
+  .setPayload(reportingAllErrors(ResetPassword))
+  .addSuccess(HttpApiSchema.NoContent)
+  .addError(BadRequest)
+  .addError(BodyProblems)
+  .addError(TooManyRequests)
+  .annotateContext(
+    documented({
+      summary: "Reset the password with a mailed link",
+      description:
+        "Sets a new password (the password policy applies; a refused one leaves the link working) and ends " +
+        "every session of the account. The link's address counts as verified. A link used already is a 400 " +
+        "`token_used`, an expired one `token_expired`, an unknown or replaced one `token_invalid`. Limited " +
+        "per client address and per account (429).",
+      request: Examples.aReset,
+    }),
+  )
+
+const verifyEmail = HttpApiEndpoint.post("verifyEmail", "/auth/email/verify")
+  .setPayload(reportingAllErrors(VerifyEmail))
+  .addSuccess(HttpApiSchema.NoContent)
+  .addError(BadRequest)
+  .addError(BodyProblems)
+  .addError(TooManyRequests)
+  .annotateContext(
+    documented({
+      summary: "Verify an email address with a mailed link",
+      description:
+        "Marks the address the link was mailed to as verified, if the account still has it. A used link is a " +
+        "400 `token_used`, an expired one `token_expired`, an unknown, replaced or outdated one (the account's " +
+        "address changed since) `token_invalid`. Limited per client address (429).",
+      request: Examples.aVerification,
+    }),
+  )
+
+const requestVerification = HttpApiEndpoint.post("requestVerification", "/auth/email/verify/request")
+  .addSuccess(Accepted, { status: 202 })
+  .addError(Conflict)
+  .addError(TooManyRequests)
+  .addError(ServiceUnavailable)
+  .middleware(Authentication)
+  .annotateContext(
+    documented({
+      summary: "Ask for a new verification link",
+      description:
+        "Mails a new link (valid 24 hours by default) to the caller's address; the earlier one stops working. " +
+        "An address verified already is a 409 `email_already_verified`. Limited per client address and per " +
+        "account (429); a service that cannot send mail answers 503 `mail_unavailable`.",
+      responses: { 202: verificationRequested, 409: Examples.emailVerifiedAlready },
+    }),
+  )
+
 export class AuthApi extends group(
   "auth",
   { prefix: "/api/v1", title: "Authentication", description: "Open an account, log in, and see who you are" },
-  (group) => group.add(register).add(login).add(refresh).add(logout).add(me).add(sessions).add(revokeSession),
+  (group) =>
+    group
+      .add(register)
+      .add(login)
+      .add(refresh)
+      .add(logout)
+      .add(me)
+      .add(sessions)
+      .add(revokeSession)
+      .add(forgotPassword)
+      .add(resetPassword)
+      .add(verifyEmail)
+      .add(requestVerification),
 ) {}

@@ -1,5 +1,5 @@
 import { HttpApiBuilder, HttpApp, HttpServerResponse } from "@effect/platform"
-import { Accounts, Sessions, type SignedIn } from "@userkit/domain"
+import { Accounts, EmailVerification, PasswordRecovery, Sessions, type SignedIn } from "@userkit/domain"
 import { Effect, Layer } from "effect"
 import { Api } from "../Api.js"
 import * as ClientAddress from "../edge/ClientAddress.js"
@@ -7,6 +7,7 @@ import { HttpMetrics } from "../edge/HttpMetrics.js"
 import { asProblems } from "../problems/DomainProblems.js"
 import * as Authentication from "../security/Authentication.js"
 import { type AccessToken, sessionInfo } from "./Login.js"
+import { resetRequested, verificationRequested } from "./Recovery.js"
 import { sessionIdOf } from "./SessionIdPath.js"
 
 // RFC 6749 §5.1: a response carrying a token must not be cached.
@@ -29,6 +30,8 @@ export const layer = HttpApiBuilder.group(Api, "auth", (handlers) =>
     const accounts = yield* Accounts
     const sessions = yield* Sessions
     const metrics = yield* HttpMetrics
+    const recovery = yield* PasswordRecovery
+    const verification = yield* EmailVerification
     return handlers
       .handle("register", ({ payload }) =>
         asProblems(Effect.flatMap(ClientAddress.current, (client) => accounts.register(payload, client))),
@@ -55,7 +58,9 @@ export const layer = HttpApiBuilder.group(Api, "auth", (handlers) =>
         ),
       )
       .handle("logout", ({ payload }) =>
-        Effect.flatMap(Authentication.CurrentCaller, (caller) => sessions.logout(caller, payload.scope)),
+        Effect.flatMap(Effect.all([Authentication.CurrentCaller, ClientAddress.current]), ([caller, client]) =>
+          sessions.logout(caller, payload.scope, client),
+        ),
       )
       .handle("me", () => Authentication.CurrentUser)
       .handle("sessions", () =>
@@ -65,10 +70,32 @@ export const layer = HttpApiBuilder.group(Api, "auth", (handlers) =>
       )
       .handle("revokeSession", ({ path }) =>
         asProblems(
-          Effect.flatMap(Effect.all([Authentication.CurrentCaller, sessionIdOf(path.id)]), ([caller, id]) =>
-            sessions.revoke(caller, id),
+          Effect.flatMap(
+            Effect.all([Authentication.CurrentCaller, sessionIdOf(path.id), ClientAddress.current]),
+            ([caller, id, client]) => sessions.revoke(caller, id, client),
           ),
         ),
+      )
+      .handle("forgotPassword", ({ payload }) =>
+        Effect.flatMap(ClientAddress.current, (client) => recovery.forgot(payload.email, client)).pipe(
+          asProblems,
+          Effect.as(resetRequested),
+        ),
+      )
+      .handle("resetPassword", ({ payload }) =>
+        asProblems(
+          Effect.flatMap(ClientAddress.current, (client) =>
+            recovery.reset(payload.token, payload.new_password, client),
+          ),
+        ),
+      )
+      .handle("verifyEmail", ({ payload }) =>
+        asProblems(Effect.flatMap(ClientAddress.current, (client) => verification.verify(payload.token, client))),
+      )
+      .handle("requestVerification", () =>
+        Effect.flatMap(Effect.all([Authentication.CurrentUser, ClientAddress.current]), ([me, client]) =>
+          verification.request(me, client),
+        ).pipe(asProblems, Effect.as(verificationRequested)),
       )
   }),
 ).pipe(Layer.provide(Authentication.layer))

@@ -1,8 +1,10 @@
 import {
   type AccountChanges,
   EmailAlreadyRegistered,
+  EmailAlreadyVerified,
   Forbidden,
   LastActiveSuperuser,
+  MailUnavailable,
   type NewAccount,
   type PasswordChange,
   type ProfileChanges,
@@ -33,6 +35,8 @@ type Sent<S extends Schema.Schema.Any> = Schema.Schema.Encoded<S>
 export const aUser = {
   id: "01943b8e-6c2a-7d41-9b3e-5f0a2c8d1e47",
   email: "ada@example.com",
+  email_verified: true,
+  email_verified_at: "2026-01-02T03:09:41.002Z",
   username: "ada",
   full_name: "Ada Lovelace",
   bio: "Writes programs for engines that do not exist yet.",
@@ -169,4 +173,34 @@ export const byStatus: Readonly<Record<string, unknown>> = {
   422: invalidRequest,
   429: problemBody(toProblem(new RateLimited({ retryAfterSeconds: 30 }))),
   500: problemBody(internalError()),
+  503: problemBody(toProblem(new MailUnavailable())),
+}
+
+export const emailVerifiedAlready = problemBody(toProblem(new EmailAlreadyVerified()))
+export const aResetRequest = { email: aUser.email }
+export const aTokenExample = "Zp0Yk2v8Jv3W1nGxQ7e5cTq9bR4sUa6dHf2mLwXyNoE"
+export const aReset = { token: aTokenExample, new_password: "a new long passphrase" }
+export const aVerification = { token: aTokenExample }
+
+const anEvent = {
+  id: "01943b8e-6c2a-7d41-9b3e-5f0a2c8d1e47",
+  at: "2026-11-27T13:05:01.234Z",
+  type: "logged_in",
+  actor_id: aUser.id,
+  user_id: aUser.id,
+  address: "203.0.113.10",
+  user_agent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0",
+}
+export const someOwnEvents = { items: [anEvent], next_cursor: anEvent.id }
+export const anAuditPage = {
+  items: [
+    {
+      ...anEvent,
+      id: "01943b8e-7a10-7c22-8e4f-1b2c3d4e5f60",
+      type: "login_failed",
+      actor_id: null,
+      detail: "wrong password",
+    },
+  ],
+  next_cursor: null,
 }

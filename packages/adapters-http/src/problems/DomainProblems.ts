@@ -11,6 +11,7 @@ import {
   NotFound,
   type Problem,
   problem,
+  ServiceUnavailable,
   TooManyRequests,
   Unauthorized,
 } from "./Problem.js"
@@ -83,6 +84,30 @@ const domainProblems = {
   // The seconds go in `Retry-After` too (see asProblems).
   RateLimited: (error: Domain.RateLimited) =>
     problem(TooManyRequests, "rate_limited", `too many attempts: try again in ${error.retryAfterSeconds} seconds`),
+  // Told apart: a user who followed an old link learns to ask for a new one, and why.
+  TokenInvalid: () =>
+    problem(
+      BadRequest,
+      "token_invalid",
+      "this link is not valid (it may have been replaced by a newer one): ask for a new one",
+    ),
+  TokenUsed: () => problem(BadRequest, "token_used", "this link has already been used: ask for a new one"),
+  TokenExpired: () => problem(BadRequest, "token_expired", "this link has expired: ask for a new one"),
+  EmailAlreadyVerified: () => problem(Conflict, "email_already_verified", "this email address is already verified"),
+  EmailNotVerified: () =>
+    problem(
+      Forbidden,
+      "email_not_verified",
+      "verify your email address before logging in: follow the link mailed to you, or ask for a new one",
+    ),
+  MailUnavailable: () =>
+    problem(
+      ServiceUnavailable,
+      "mail_unavailable",
+      "this service cannot send email (no SMTP_URL is configured), so it cannot send the link; tell its operator",
+    ),
+  // Never answered: mail goes out in the background. Mapped because the domain exports it.
+  MailNotSent: () => problem(ServiceUnavailable, "mail_unavailable", "the mail could not be sent; retry later"),
   PageTooDeep: () =>
     fieldProblem(
       "page_too_deep",

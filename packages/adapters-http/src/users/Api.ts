@@ -1,5 +1,6 @@
 import { HttpApiEndpoint, HttpApiSchema } from "@effect/platform"
 import { PasswordChange, ProfileChanges, PublicProfile, User } from "@userkit/domain"
+import { OwnEventsPage, OwnEventsQuery } from "../audit/Events.js"
 import { group } from "../edge/RouteNote.js"
 import { DirectoryPage, DirectoryQuery } from "../listing/Listing.js"
 import { documented } from "../openapi/Documented.js"
@@ -106,6 +107,21 @@ const get = HttpApiEndpoint.get("get", "/users/:id")
     }),
   )
 
+const myEvents = HttpApiEndpoint.get("myEvents", "/users/me/events")
+  .setUrlParams(OwnEventsQuery)
+  .addSuccess(OwnEventsPage)
+  .addError(UnprocessableContent)
+  .annotateContext(
+    documented({
+      summary: "Your security events",
+      description:
+        "What happened to your account, newest first: logins and failed logins, logouts, sessions ended, " +
+        "password and email changes, resets, verifications, throttling. `limit` (1-100, 50 by default) per " +
+        "page; pass `next_cursor` as `cursor` for the next one. Events are kept for AUDIT_RETENTION_DAYS.",
+      responses: { 200: Examples.someOwnEvents },
+    }),
+  )
+
 export class UsersApi extends group(
   "users",
   { prefix: "/api/v1", title: "Users", description: "Your own account, and the directory of other users" },
@@ -115,6 +131,7 @@ export class UsersApi extends group(
       .add(replaceMe)
       .add(changePassword)
       .add(deactivateMe)
+      .add(myEvents)
       .add(list)
       .add(get)
       .middleware(Authentication),

@@ -2,6 +2,7 @@ import { HttpApiBuilder } from "@effect/platform"
 import { Directory, OwnAccount, type ProfileChanges } from "@userkit/domain"
 import { Effect, Layer } from "effect"
 import { Api } from "../Api.js"
+import { ownEvents, pagingOf } from "../audit/Events.js"
 import * as ClientAddress from "../edge/ClientAddress.js"
 import { answerListing } from "../listing/Listing.js"
 import { asProblems } from "../problems/DomainProblems.js"
@@ -15,7 +16,11 @@ export const layer = HttpApiBuilder.group(Api, "users", (handlers) =>
     const own = yield* OwnAccount
     const directory = yield* Directory
     const updateProfile = (changes: ProfileChanges) =>
-      asProblems(Effect.flatMap(CurrentUser, (me) => own.updateProfile(me, changes)))
+      asProblems(
+        Effect.flatMap(Effect.all([CurrentUser, ClientAddress.current]), ([me, client]) =>
+          own.updateProfile(me, changes, client),
+        ),
+      )
     return handlers
       .handle("updateMe", ({ payload }) => updateProfile(payload))
       .handle("replaceMe", ({ payload }) => updateProfile(payload))
@@ -26,7 +31,19 @@ export const layer = HttpApiBuilder.group(Api, "users", (handlers) =>
           ),
         ),
       )
-      .handle("deactivateMe", () => asProblems(Effect.flatMap(CurrentUser, (me) => own.deactivate(me))))
+      .handle("deactivateMe", () =>
+        asProblems(
+          Effect.flatMap(Effect.all([CurrentUser, ClientAddress.current]), ([me, client]) =>
+            own.deactivate(me, client),
+          ),
+        ),
+      )
+      .handle("myEvents", ({ urlParams }) =>
+        Effect.map(
+          Effect.flatMap(CurrentUser, (me) => own.events(me, pagingOf(urlParams))),
+          ownEvents,
+        ),
+      )
       .handle("list", ({ urlParams }) => answerListing("directory", urlParams, directory.list))
       .handle("get", ({ path }) => asProblems(Effect.flatMap(userIdOf(path.id), directory.get)))
   }),

@@ -20,7 +20,13 @@ const loginPath = "/api/v1/auth/login"
 /** A new account as the typed client takes it; `flags` sets its privileges. */
 const aNewAccount = (flags: { readonly is_active?: boolean; readonly is_superuser?: boolean } = {}) => {
   const registration = aRegistration()
-  const payload = { ...registrationOf(registration), is_active: true, is_superuser: false, ...flags }
+  const payload = {
+    ...registrationOf(registration),
+    is_active: true,
+    is_superuser: false,
+    email_verified: false,
+    ...flags,
+  }
   return { registration, payload }
 }
 

@@ -20,6 +20,8 @@ layer(testApp(), { excludeTestServices: true })("POST /api/v1/auth/register", (i
           "bio",
           "created_at",
           "email",
+          "email_verified",
+          "email_verified_at",
           "full_name",
           "id",
           "is_active",

@@ -4,6 +4,9 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { JwtAccessTokens } from "@userkit/adapters-crypto"
 import {
   FastPasswordHasher,
+  MemoryAccountTokenStore,
+  MemoryAuditLog,
+  MemoryMailer,
   MemoryRateLimiter,
   MemorySessionStore,
   MemoryUserRepository,
@@ -15,6 +18,7 @@ import {
   PasswordPolicy,
   RefreshTokens,
   type SessionRules,
+  Transactions,
   UseCases,
   type UserRepository,
 } from "@userkit/domain"
@@ -61,7 +65,9 @@ const domain = ({ users = MemoryUserRepository.layer, limits, sessionRules }: Te
   UseCases.layer.pipe(
     Layer.provideMerge(
       Layer.mergeAll(
-        users,
+        MemoryAccountTokenStore.layer,
+        MemoryMailer.layer,
+        Transactions.sequential,
         FastPasswordHasher.layer(),
         JwtAccessTokens.layer(tokenOptions),
         PasswordPolicy.layer(),
@@ -71,6 +77,7 @@ const domain = ({ users = MemoryUserRepository.layer, limits, sessionRules }: Te
         limits === undefined ? Limits.unlimited : Limits.layer(limits).pipe(Layer.provide(MemoryRateLimiter.layer)),
       ),
     ),
+    Layer.provideMerge(Layer.merge(users, MemoryAuditLog.layer)),
   )
 
 /**

@@ -154,7 +154,7 @@ layer(testApp(), { excludeTestServices: true })("deactivating the last active su
       expect((yield* send("/api/v1/auth/me", { headers: bearer(admin.token) })).status).toBe(200)
       const userkit = yield* client(admin.token)
       yield* userkit.admin.create({
-        payload: { ...registrationOf(aRegistration()), is_active: true, is_superuser: true },
+        payload: { ...registrationOf(aRegistration()), is_active: true, is_superuser: true, email_verified: false },
       })
       yield* userkit.users.deactivateMe()
       expectProblem(yield* send("/api/v1/auth/me", { headers: bearer(admin.token) }), 401, "unauthorized")

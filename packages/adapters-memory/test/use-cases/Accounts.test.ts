@@ -11,7 +11,6 @@ import {
   Limits,
   PasswordHasher,
   PasswordPolicy,
-  RefreshTokens,
   Registration,
   SessionStore,
   stamped,
@@ -22,7 +21,7 @@ import {
 } from "@userkit/domain"
 import { aClient, aStoredUser, type StoredUserOverrides } from "@userkit/domain/testing"
 import { DateTime, Effect, Either, Layer, Option, Redacted, Ref, Schema, TestClock } from "effect"
-import { FastPasswordHasher, MemoryAccessTokens, MemorySessionStore, MemoryUserRepository } from "../../src/index.js"
+import { FastPasswordHasher, MemoryAdapters } from "../../src/index.js"
 
 // The domain on memory adapters, its hasher configured at cost 2, with the hasher's verifications
 // counted and a hook run (once) just before its next hash, to land a write in the middle of a use case.
@@ -46,15 +45,12 @@ const InstrumentedHasher = Layer.effect(
 const TestDomain = UseCases.layer.pipe(
   Layer.provideMerge(
     Layer.mergeAll(
-      MemoryUserRepository.layer,
-      MemoryAccessTokens.layer(),
       Limits.unlimited,
       PasswordPolicy.layer(),
-      MemorySessionStore.layer,
-      RefreshTokens.random,
       InstrumentedHasher.pipe(Layer.provide(FastPasswordHasher.layer({ cost: 2 }))),
     ),
   ),
+  Layer.provideMerge(MemoryAdapters.layer),
 )
 
 /** A user whose password was hashed at cost 1, before the hasher's cost was raised to 2. */

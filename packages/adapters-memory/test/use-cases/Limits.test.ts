@@ -17,20 +17,13 @@ import {
   RateLimited,
   RateLimiter,
   RateRule,
-  RefreshTokens,
   Registration,
   StoreUnavailable,
   UseCases,
   WrongPassword,
 } from "@userkit/domain"
 import { Cause, Duration, Effect, Either, Exit, Layer, Ref, Schema, TestClock } from "effect"
-import {
-  FastPasswordHasher,
-  MemoryAccessTokens,
-  MemoryRateLimiter,
-  MemorySessionStore,
-  MemoryUserRepository,
-} from "../../src/index.js"
+import { FastPasswordHasher, MemoryAdapters, MemoryRateLimiter } from "../../src/index.js"
 import { aMember } from "../support/domain.js"
 
 // 3 sign-ins per address per minute; after 5 failed guesses at an account, 1 s doubling to 8 s.
@@ -67,15 +60,12 @@ const domainWith = (limiter: Layer.Layer<RateLimiter>, overrides: Partial<LimitR
   UseCases.layer.pipe(
     Layer.provideMerge(
       Layer.mergeAll(
-        MemoryUserRepository.layer,
         CountingHasher,
-        MemoryAccessTokens.layer(),
         Limits.layer(new LimitRules({ ...rules, ...overrides })).pipe(Layer.provide(limiter)),
         PasswordPolicy.layer(),
-        MemorySessionStore.layer,
-        RefreshTokens.random,
       ),
     ),
+    Layer.provideMerge(MemoryAdapters.layer),
   )
 const LimitedDomain = domainWith(MemoryRateLimiter.layer)
 

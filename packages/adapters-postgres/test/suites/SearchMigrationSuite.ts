@@ -57,10 +57,15 @@ export const searchMigrationSuite = (name: string, database: TestDatabase) =>
             "users_active_superuser_idx",
           ]),
         )
+        // The repository reads the latest schema: search through it there, then come back to 2.
+        const latest = yield* Migrator.make(migrations)
+        yield* latest.up
         const found = yield* Effect.flatMap(UserRepository, (repo) =>
           repo.search(aQuery({ search: Option.some("ÅNGSTRÖM"), searchIn: ["full_name"], limit: 10, countUpTo: 10 })),
         )
         expect(found.items.map((u) => u.username)).toEqual(["Ada_L"])
+        yield* latest.down({ to: 2 })
+        expect(yield* usersSchema).toEqual(atVersion2)
 
         expect(yield* migrator.down()).toEqual([searchIndexes])
         expect(yield* usersSchema).toEqual(atVersion1)

@@ -1,5 +1,5 @@
 import { Command, Options } from "@effect/cli"
-import { Administration, NewSuperuser, PasswordPolicy, type PasswordRejected } from "@userkit/domain"
+import { Administration, Limits, NewSuperuser, PasswordPolicy, type PasswordRejected, UseCases } from "@userkit/domain"
 import { Console, Effect, Layer, ParseResult, Redacted, Schema } from "effect"
 import { CliFailure, databaseFailure, ExitCode, loadConfig } from "./CliFailure.js"
 import { PASSWORD_VARIABLE, readPassword } from "./PasswordInput.js"
@@ -52,11 +52,15 @@ export const createSuperuser = Command.make("create-superuser", { email, usernam
     const policy = yield* PasswordPolicy.make(config.passwords.rules)
     yield* policy.check(input.password, input, "password").pipe(Effect.mapError(weakPassword))
     // Loaded here, not on top: `migrate` and `--help` then start without the HTTP and crypto adapters.
-    const { accountsLayer } = yield* Effect.promise(() => import("../Live.js"))
+    const { accountsLayer, mailerLayer } = yield* Effect.promise(() => import("../Live.js"))
     const user = yield* Effect.flatMap(Administration, (administration) =>
       administration.bootstrapSuperuser(input),
     ).pipe(
-      Effect.provide(Administration.Default.pipe(Layer.provide(accountsLayer(config)))),
+      Effect.provide(
+        UseCases.administration.pipe(
+          Layer.provide(Layer.mergeAll(accountsLayer(config), mailerLayer(config), Limits.unlimited)),
+        ),
+      ),
       Effect.catchTags({
         EmailAlreadyRegistered: () => conflict(`the email ${input.email} is already registered`),
         UsernameTaken: () => conflict(`the username ${input.username} is already taken`),

@@ -1,11 +1,18 @@
 import { DateTime, Effect, Option, Schema } from "effect"
+import type { AuditEventId, AuditEventType } from "../audit/AuditEvent.js"
+import { type AuditPage, AuditTrail } from "../audit/AuditTrail.js"
 import { Registration } from "../auth/Accounts.js"
+import type { Client } from "../auth/Client.js"
 import { Password } from "../auth/Password.js"
 import { PasswordHasher } from "../auth/PasswordHasher.js"
 import { PasswordPolicy, type PasswordRejected } from "../auth/PasswordPolicy.js"
+import { MailDelivery } from "../mail/MailDelivery.js"
+import { EmailVerification } from "../recovery/EmailVerification.js"
 import { SessionNotFound } from "../sessions/errors.js"
 import type { Session, SessionId } from "../sessions/Session.js"
 import { SessionStore } from "../sessions/SessionStore.js"
+import { Transactions } from "../Transactions.js"
+import { AccountEvents } from "../users/AccountEvents.js"
 import {
   type EmailAlreadyRegistered,
   Forbidden,
@@ -44,6 +51,25 @@ export const NewSuperuser = Schema.Struct({ email: Email, username: Username, pa
 })
 export type NewSuperuser = typeof NewSuperuser.Type
 
+/** Which events a superuser reads: every filter optional, a page at a time. */
+export interface AuditFilter {
+  readonly userId?: UserId | undefined
+  readonly types?: ReadonlyArray<AuditEventType> | undefined
+  readonly since?: DateTime.Utc | undefined
+  readonly until?: DateTime.Utc | undefined
+  readonly before?: AuditEventId | undefined
+  readonly limit: number
+}
+
+/** The events that record a change of standing (deactivated, promoted, ...), from `before` to `after`. */
+const standingEvents = (before: User, after: User): ReadonlyArray<AuditEventType> => [
+  ...(before.is_active && !after.is_active ? (["account_deactivated"] as const) : []),
+  ...(!before.is_active && after.is_active ? (["account_activated"] as const) : []),
+  ...(!before.is_superuser && after.is_superuser ? (["promoted"] as const) : []),
+  ...(before.is_superuser && !after.is_superuser ? (["demoted"] as const) : []),
+  ...(!before.email_verified && after.email_verified ? (["email_verified"] as const) : []),
+]
+
 /** What only superusers may do. Every method checks the actor first. */
 export class Administration extends Effect.Service<Administration>()("userkit/Administration", {
   effect: Effect.gen(function* () {
@@ -51,11 +77,20 @@ export class Administration extends Effect.Service<Administration>()("userkit/Ad
     const hasher = yield* PasswordHasher
     const policy = yield* PasswordPolicy
     const sessions = yield* SessionStore
+    const audit = yield* AuditTrail
+    const tx = yield* Transactions
+    const follow = yield* AccountEvents
+    const verification = yield* EmailVerification
+    const mail = yield* MailDelivery
 
     const requireSuperuser = (actor: User): Effect.Effect<void, Forbidden> =>
       actor.is_superuser && actor.is_active ? Effect.void : Effect.fail(new Forbidden())
 
-    const open = Effect.fn("Administration.open")(function* (input: NewAccount) {
+    const open = Effect.fn("Administration.open")(function* (
+      input: NewAccount,
+      actor: User | null,
+      client: Client | undefined,
+    ) {
       const now = yield* DateTime.now
       const { password, ...fields } = input
       yield* policy.check(password, fields, "password")
@@ -66,7 +101,15 @@ export class Administration extends Effect.Service<Administration>()("userkit/Ad
         created_at: now,
         updated_at: now,
       })
-      yield* users.insert({ user, passwordHash: yield* hasher.hash(password) })
+      const passwordHash = yield* hasher.hash(password)
+      const messages = yield* tx.atomically(
+        Effect.gen(function* () {
+          yield* users.insert({ user, passwordHash })
+          yield* audit.record("registered", { actor: actor?.id ?? null, target: user.id, client })
+          return user.email_verified ? [] : yield* verification.linkFor(user, client, actor?.id ?? null)
+        }),
+      )
+      yield* mail.dispatch(...messages)
       return user
     })
 
@@ -93,46 +136,63 @@ export class Administration extends Effect.Service<Administration>()("userkit/Ad
       create: Effect.fn("Administration.create")(function* (
         actor: User,
         input: NewAccount,
+        client?: Client,
       ): Effect.fn.Return<User, Forbidden | EmailAlreadyRegistered | UsernameTaken | PasswordRejected> {
         yield* requireSuperuser(actor)
-        return yield* open(input)
+        return yield* open(input, actor, client)
       }),
       update: Effect.fn("Administration.update")(function* (
         actor: User,
         id: UserId,
         changes: AccountChanges,
+        client?: Client,
       ): Effect.fn.Return<
         User,
         Forbidden | UserNotFound | EmailAlreadyRegistered | UsernameTaken | LastActiveSuperuser | PasswordRejected
       > {
         yield* requireSuperuser(actor)
         const { password, ...fields } = changes
+        const { user: before } = yield* find(id)
         if (password !== undefined) {
           // Checked against who the account will be: the email and username this change leaves it.
-          const { user } = yield* find(id)
           yield* policy.check(
             password,
-            { email: fields.email ?? user.email, username: fields.username ?? user.username },
+            { email: fields.email ?? before.email, username: fields.username ?? before.username },
             "password",
           )
         }
-        // Hashed first: a slow hash must not sit between the write and its answer.
+        // Hashed first: a slow hash must not sit in the transaction.
         const passwordHash = password === undefined ? undefined : yield* hasher.hash(password)
-        const updated = yield* users.update(id, yield* stamped(fields))
-        if (passwordHash !== undefined) yield* users.setPasswordHash(id, passwordHash)
-        // A reset password, a deactivation or a demotion ends every session the account had.
-        if (passwordHash !== undefined || fields.is_active === false || fields.is_superuser === false) {
-          yield* sessions.revokeAll(id)
-        }
+        const about = { actor: actor.id, target: id, client }
+        const [updated, messages] = yield* tx.atomically(
+          Effect.gen(function* () {
+            const updated = yield* users.update(id, yield* stamped(fields))
+            if (passwordHash !== undefined) {
+              yield* users.setPasswordHash(id, passwordHash)
+              yield* follow.passwordChanged(id, actor.id, client)
+            }
+            // A deactivation or a demotion ends every session the account had.
+            if (fields.is_active === false || fields.is_superuser === false) yield* sessions.revokeAll(id)
+            yield* Effect.forEach(standingEvents(before, updated), (type) => audit.record(type, about))
+            return [updated, yield* follow.emailChanged(before.email, updated, actor.id, client)] as const
+          }),
+        )
+        yield* mail.dispatch(...messages)
         return updated
       }),
       delete: Effect.fn("Administration.delete")(function* (
         actor: User,
         id: UserId,
+        client?: Client,
       ): Effect.fn.Return<void, Forbidden | UserNotFound | LastActiveSuperuser> {
         yield* requireSuperuser(actor)
-        yield* users.delete(id)
-        yield* sessions.revokeAll(id)
+        yield* tx.atomically(
+          Effect.gen(function* () {
+            yield* users.delete(id)
+            yield* sessions.revokeAll(id)
+            yield* audit.record("deleted", { actor: actor.id, target: id, client })
+          }),
+        )
       }),
       /** A user's live sessions, most recently used first. */
       listSessions: Effect.fn("Administration.listSessions")(function* (
@@ -148,24 +208,43 @@ export class Administration extends Effect.Service<Administration>()("userkit/Ad
         actor: User,
         id: UserId,
         sessionId: SessionId,
+        client?: Client,
       ): Effect.fn.Return<void, Forbidden | SessionNotFound> {
         yield* requireSuperuser(actor)
-        if (!(yield* sessions.revoke(id, sessionId))) return yield* new SessionNotFound()
+        yield* tx.atomically(
+          Effect.gen(function* () {
+            if (!(yield* sessions.revoke(id, sessionId))) return yield* new SessionNotFound()
+            yield* audit.record("session_revoked", { actor: actor.id, target: id, client })
+          }),
+        )
+      }),
+      /** Security events of every account (deleted ones too), newest first, a page at a time. */
+      audit: Effect.fn("Administration.audit")(function* (
+        actor: User,
+        filter: AuditFilter,
+      ): Effect.fn.Return<AuditPage, Forbidden> {
+        yield* requireSuperuser(actor)
+        const { userId, ...rest } = filter
+        return yield* audit.page({ ...rest, target: userId })
       }),
       /** An active superuser, for an operator bootstrapping a deployment. */
       bootstrapSuperuser: Effect.fn("Administration.bootstrapSuperuser")(function* (
         input: NewSuperuser,
       ): Effect.fn.Return<User, EmailAlreadyRegistered | UsernameTaken | PasswordRejected> {
-        return yield* open({
-          ...input,
-          full_name: null,
-          bio: null,
-          avatar_url: null,
-          is_active: true,
-          is_superuser: true,
-          // The operator vouches for the first superuser's address.
-          email_verified: true,
-        })
+        return yield* open(
+          {
+            ...input,
+            full_name: null,
+            bio: null,
+            avatar_url: null,
+            is_active: true,
+            is_superuser: true,
+            // The operator vouches for the first superuser's address.
+            email_verified: true,
+          },
+          null,
+          undefined,
+        )
       }),
     } as const
   }),

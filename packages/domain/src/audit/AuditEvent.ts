@@ -1,6 +1,7 @@
-import { Effect, Schema } from "effect"
-import { UserId } from "../users/User.js"
+import { DateTime, Effect, Schema } from "effect"
+import type { Client } from "../auth/Client.js"
 import { uuidV7 } from "../Uuid.js"
+import { UserId } from "../users/User.js"
 
 /** What happened, from a closed list: a new kind of event is a change to this list. */
 export const AuditEventType = Schema.Literal(
@@ -47,3 +48,29 @@ export class AuditEvent extends Schema.Class<AuditEvent>("AuditEvent")({
   userAgent: Schema.NullOr(Schema.String),
   detail: Schema.NullOr(Schema.String),
 }) {}
+
+/** Who did it to whom, from where, and (for operators) why: every field but the type is optional. */
+export interface AuditFacts {
+  readonly actor?: UserId | null | undefined
+  readonly target?: UserId | null | undefined
+  readonly client?: Client | undefined
+  readonly detail?: string | undefined
+}
+
+/** A User-Agent is the client's to write: only its first 512 characters are kept. */
+const USER_AGENT_KEPT = 512
+
+/** The event of `type` about `facts`, now (id and time from the Clock). */
+export const auditEvent = (type: AuditEventType, facts: AuditFacts): Effect.Effect<AuditEvent> =>
+  Effect.gen(function* () {
+    return new AuditEvent({
+      id: yield* generateAuditEventId,
+      at: yield* DateTime.now,
+      type,
+      actor: facts.actor ?? null,
+      target: facts.target ?? null,
+      address: facts.client?.address ?? null,
+      userAgent: facts.client?.userAgent?.slice(0, USER_AGENT_KEPT) ?? null,
+      detail: facts.detail ?? null,
+    })
+  })

@@ -1,7 +1,13 @@
 import { DateTime, Effect, Option, Redacted, Schema } from "effect"
+import { AuditTrail } from "../audit/AuditTrail.js"
 import type { RateLimited } from "../limits/errors.js"
 import { Limits } from "../limits/Limits.js"
+import { MailDelivery } from "../mail/MailDelivery.js"
+import { EmailVerification } from "../recovery/EmailVerification.js"
+import { EmailNotVerified } from "../recovery/errors.js"
+import { CurrentRecoveryRules } from "../recovery/RecoveryRules.js"
 import { type Caller, Sessions, type SignedIn } from "../sessions/Sessions.js"
+import { Transactions } from "../Transactions.js"
 import type { EmailAlreadyRegistered, UsernameTaken } from "../users/errors.js"
 import { AvatarUrl, Bio, Email, FullName, generateUserId, normalizeLogin, User, Username } from "../users/User.js"
 import { UserRepository } from "../users/UserRepository.js"
@@ -47,6 +53,11 @@ export class Accounts extends Effect.Service<Accounts>()("userkit/Accounts", {
     const sessions = yield* Sessions
     const limits = yield* Limits
     const policy = yield* PasswordPolicy
+    const audit = yield* AuditTrail
+    const tx = yield* Transactions
+    const verification = yield* EmailVerification
+    const mail = yield* MailDelivery
+    const { requireVerifiedEmail } = yield* CurrentRecoveryRules
     const dummyHash = yield* hasher.hash(dummyPassword)
 
     const register = Effect.fn("Accounts.register")(function* (
@@ -71,7 +82,14 @@ export class Accounts extends Effect.Service<Accounts>()("userkit/Accounts", {
         updated_at: now,
       })
       const passwordHash = yield* hasher.hash(input.password)
-      yield* users.insert({ user, passwordHash })
+      const messages = yield* tx.atomically(
+        Effect.gen(function* () {
+          yield* users.insert({ user, passwordHash })
+          yield* audit.record("registered", { actor: user.id, target: user.id, client })
+          return yield* verification.linkFor(user, client, user.id)
+        }),
+      )
+      yield* mail.dispatch(...messages)
       return user
     })
 
@@ -84,7 +102,7 @@ export class Accounts extends Effect.Service<Accounts>()("userkit/Accounts", {
     const login = Effect.fn("Accounts.login")(function* (
       credentials: Credentials,
       client: Client,
-    ): Effect.fn.Return<SignedIn, InvalidCredentials | InactiveUser | RateLimited> {
+    ): Effect.fn.Return<SignedIn, InvalidCredentials | InactiveUser | EmailNotVerified | RateLimited> {
       yield* limits.fromAddress("login", client)
       const subject = normalizeLogin(credentials.login)
       const found = yield* users.findByLogin(subject)
@@ -96,10 +114,25 @@ export class Accounts extends Effect.Service<Accounts>()("userkit/Accounts", {
         Option.match(admitted, { onNone: () => dummyHash, onSome: (stored) => stored.passwordHash }),
       )
       if (claim._tag === "Left") return yield* claim.left
-      if (Option.isNone(admitted) || !passwordMatches) return yield* new InvalidCredentials()
+      if (Option.isNone(admitted) || !passwordMatches) {
+        const target = Option.getOrNull(owner)
+        yield* audit.record("login_failed", {
+          target,
+          client,
+          detail: target === null ? "unknown login" : "wrong password",
+        })
+        return yield* new InvalidCredentials()
+      }
       const { user, passwordHash } = admitted.value
       yield* limits.guessed(subject, user.id, client)
-      if (!user.is_active) return yield* new InactiveUser()
+      if (!user.is_active) {
+        yield* audit.record("login_failed", { target: user.id, client, detail: "inactive account" })
+        return yield* new InactiveUser()
+      }
+      if (requireVerifiedEmail && !user.email_verified) {
+        yield* audit.record("login_failed", { target: user.id, client, detail: "email not verified" })
+        return yield* new EmailNotVerified()
+      }
       // A hash from before a cost change is remade while the password is at hand. Compare-and-set:
       // if the password changed meanwhile, the new one stands and this rehash is dropped.
       let verified = passwordHash

@@ -44,3 +44,10 @@ export class Mailer extends Context.Tag("userkit/Mailer")<
     send: () => Effect.fail(new MailNotSent({ reason: "no mailer is configured", permanent: true })),
   })
 }
+
+/** This deployment cannot send mail (production with no SMTP_URL), so nothing that must mail can be done. */
+export class MailUnavailable extends Schema.TaggedError<MailUnavailable>()("MailUnavailable", {}) {
+  override get message() {
+    return "email is not configured on this service, so no link can be sent; ask its operator to set SMTP_URL"
+  }
+}

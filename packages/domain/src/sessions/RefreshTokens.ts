@@ -1,18 +1,14 @@
-import { Context, Effect, Encoding, Layer, Redacted } from "effect"
+import { Context, Effect, Layer, Redacted } from "effect"
+import { base64url, digestOf, type Minted, minted, mintToken } from "../OpaqueTokens.js"
 import { RefreshTokenHash } from "./Session.js"
 
 /** A refresh token as handed to a client, and the hash its store keeps. */
-export interface MintedToken {
-  readonly token: Redacted.Redacted<string>
-  readonly hash: RefreshTokenHash
-}
+export type MintedToken = Minted<RefreshTokenHash>
 
-/** 256 random bits, base64url: 43 characters. */
-const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/
 export const MIN_REFRESH_KEY_BYTES = 32
 
 const encoder = new TextEncoder()
-const base64url = (bytes: ArrayBuffer | Uint8Array) => Encoding.encodeBase64Url(new Uint8Array(bytes))
+const brand = (digest: string) => RefreshTokenHash.make(digest)
 
 /**
  * Makes refresh tokens: opaque, 256 random bits, stored only as their SHA-256. A token's successor
@@ -51,22 +47,12 @@ export const makeRefreshTokens = (key: Redacted.Redacted<Uint8Array>): Effect.Ef
         "sign",
       ]),
     )
-    const hash = (token: string) =>
-      Effect.map(
-        Effect.promise(() => crypto.subtle.digest("SHA-256", encoder.encode(token))),
-        (digest) => RefreshTokenHash.make(base64url(digest)),
-      )
-    const minted = (token: string) =>
-      Effect.map(hash(token), (h): MintedToken => ({ token: Redacted.make(token), hash: h }))
     return RefreshTokens.of({
-      mint: Effect.suspend(() => minted(base64url(crypto.getRandomValues(new Uint8Array(32))))),
+      mint: mintToken(brand),
       successorOf: (presented) =>
         Effect.promise(() =>
           crypto.subtle.sign("HMAC", hmac, encoder.encode(`userkit/refresh-successor/v1:${Redacted.value(presented)}`)),
-        ).pipe(Effect.flatMap((mac) => minted(base64url(mac)))),
-      hashOf: (presented) => {
-        const token = Redacted.value(presented)
-        return TOKEN_PATTERN.test(token) ? hash(token) : Effect.succeed(undefined)
-      },
+        ).pipe(Effect.flatMap((mac) => minted(base64url(mac), brand))),
+      hashOf: (presented) => digestOf(presented, brand),
     })
   })

@@ -1,10 +1,12 @@
 import { Context, DateTime, Duration, Effect, Option, type Redacted, Schema } from "effect"
+import { AuditTrail } from "../audit/AuditTrail.js"
 import { AccessTokens } from "../auth/AccessTokens.js"
 import type { Client } from "../auth/Client.js"
 import { InactiveUser, InvalidCredentials, InvalidToken } from "../auth/errors.js"
 import type { PasswordHash } from "../auth/Password.js"
 import type { RateLimited } from "../limits/errors.js"
 import { Limits } from "../limits/Limits.js"
+import { Transactions } from "../Transactions.js"
 import type { User } from "../users/User.js"
 import { UserRepository } from "../users/UserRepository.js"
 import { InvalidRefreshToken, RefreshTokenReused, SessionNotFound } from "./errors.js"
@@ -80,6 +82,8 @@ export class Sessions extends Effect.Service<Sessions>()("userkit/Sessions", {
     const tokens = yield* AccessTokens
     const refreshTokens = yield* RefreshTokens
     const limits = yield* Limits
+    const audit = yield* AuditTrail
+    const tx = yield* Transactions
     // One round trip per request where the store can join sessions to accounts; else two lookups.
     const owners = yield* Option.match(yield* Effect.serviceOption(SessionOwners), {
       onNone: () => SessionOwners.makeFromStores,
@@ -130,10 +134,17 @@ export class Sessions extends Effect.Service<Sessions>()("userkit/Sessions", {
         address: client.address,
       })
       const refresh = yield* refreshTokens.mint
-      yield* store.open(session, refresh.hash)
+      const about = { actor: user.id, target: user.id, client, detail: undefined }
+      // Committed before the check below, which must see every change that committed before it.
+      yield* tx.atomically(Effect.zipRight(store.open(session, refresh.hash), audit.record("logged_in", about)))
       const current = yield* users.findById(user.id)
       if (Option.isNone(current) || current.value.passwordHash !== verified || !current.value.user.is_active) {
-        yield* store.revoke(user.id, session.id)
+        yield* tx.atomically(
+          Effect.zipRight(
+            store.revoke(user.id, session.id),
+            audit.record("session_revoked", { ...about, detail: "account changed during login" }),
+          ),
+        )
         return yield* Option.isSome(current) && current.value.passwordHash === verified
           ? new InactiveUser()
           : new InvalidCredentials()
@@ -161,10 +172,19 @@ export class Sessions extends Effect.Service<Sessions>()("userkit/Sessions", {
       const hash = yield* refreshTokens.hashOf(presented)
       if (hash === undefined) return yield* new InvalidRefreshToken()
       const successor = yield* refreshTokens.successorOf(presented)
-      const rotation = yield* store.rotate(hash, successor.hash, {
-        graceWindow: rules.reuseWindow,
-        idleTimeout: rules.idleTimeout,
-      })
+      const rotation = yield* tx.atomically(
+        Effect.tap(
+          store.rotate(hash, successor.hash, { graceWindow: rules.reuseWindow, idleTimeout: rules.idleTimeout }),
+          (rotation) =>
+            rotation._tag === "Reused"
+              ? audit.record("refresh_reuse_detected", {
+                  target: rotation.session.userId,
+                  client,
+                  detail: "session revoked",
+                })
+              : Effect.void,
+        ),
+      )
       switch (rotation._tag) {
         case "Rotated":
           return yield* answer(
@@ -212,12 +232,23 @@ export class Sessions extends Effect.Service<Sessions>()("userkit/Sessions", {
           sessions.map((session): SessionView => ({ session, current: session.id === caller.sessionId })),
         ),
       /** Ends one of the caller's sessions; another user's id is not found, like an unknown one. */
-      revoke: (caller: Caller, id: SessionId) =>
-        Effect.flatMap(store.revoke(caller.user.id, id), (revoked) => (revoked ? Effect.void : new SessionNotFound())),
+      revoke: (caller: Caller, id: SessionId, client?: Client) =>
+        tx.atomically(
+          Effect.flatMap(store.revoke(caller.user.id, id), (revoked) =>
+            revoked
+              ? audit.record("session_revoked", { actor: caller.user.id, target: caller.user.id, client })
+              : new SessionNotFound(),
+          ),
+        ),
       /** Ends the caller's session, every other one, or all of them. */
-      logout: Effect.fn("Sessions.logout")(function* (caller: Caller, scope: LogoutScope) {
-        if (scope === "local") yield* store.revoke(caller.user.id, caller.sessionId)
-        else yield* store.revokeAll(caller.user.id, scope === "others" ? { except: caller.sessionId } : {})
+      logout: Effect.fn("Sessions.logout")(function* (caller: Caller, scope: LogoutScope, client?: Client) {
+        yield* tx.atomically(
+          Effect.gen(function* () {
+            if (scope === "local") yield* store.revoke(caller.user.id, caller.sessionId)
+            else yield* store.revokeAll(caller.user.id, scope === "others" ? { except: caller.sessionId } : {})
+            yield* audit.record("logged_out", { actor: caller.user.id, target: caller.user.id, client, detail: scope })
+          }),
+        )
       }),
     } as const
   }),

@@ -3,6 +3,7 @@ import { Effect, Either, type Layer, Option } from "effect"
 import { EmailAlreadyRegistered, UsernameTaken } from "../users/errors.js"
 import { normalizeLogin } from "../users/User.js"
 import { UserRepository } from "../users/UserRepository.js"
+import { emailVerificationContract } from "./EmailVerificationContract.js"
 import { aStoredUser } from "./fixtures.js"
 import { aQuery, everyone, freshTest, idsOf } from "./support.js"
 import { userSearchContract } from "./UserSearchContract.js"
@@ -133,4 +134,5 @@ export const userRepositoryContract = (name: string, layer: Layer.Layer<UserRepo
 
     userSearchContract(test)
     userWritesContract(test)
+    emailVerificationContract(test)
   })

@@ -1,4 +1,6 @@
 import { Effect, Option, Schema } from "effect"
+import type { AuditEventId } from "../audit/AuditEvent.js"
+import { AuditTrail } from "../audit/AuditTrail.js"
 import { PresentedPassword } from "../auth/Accounts.js"
 import type { Client } from "../auth/Client.js"
 import { WrongPassword } from "../auth/errors.js"
@@ -7,8 +9,11 @@ import { PasswordHasher } from "../auth/PasswordHasher.js"
 import { PasswordPolicy, type PasswordRejected } from "../auth/PasswordPolicy.js"
 import type { RateLimited } from "../limits/errors.js"
 import { Limits } from "../limits/Limits.js"
+import { MailDelivery } from "../mail/MailDelivery.js"
 import type { SessionId } from "../sessions/Session.js"
 import { SessionStore } from "../sessions/SessionStore.js"
+import { Transactions } from "../Transactions.js"
+import { AccountEvents } from "./AccountEvents.js"
 import { type EmailAlreadyRegistered, type LastActiveSuperuser, UserNotFound, type UsernameTaken } from "./errors.js"
 import { AvatarUrl, Bio, Email, FullName, type User, Username } from "./User.js"
 import { stamped, UserRepository } from "./UserRepository.js"
@@ -37,6 +42,10 @@ export class OwnAccount extends Effect.Service<OwnAccount>()("userkit/OwnAccount
     const limits = yield* Limits
     const policy = yield* PasswordPolicy
     const sessions = yield* SessionStore
+    const audit = yield* AuditTrail
+    const tx = yield* Transactions
+    const follow = yield* AccountEvents
+    const mail = yield* MailDelivery
 
     /**
      * The caller's own profile, changed; a new email or username must be free. Only the profile
@@ -45,8 +54,20 @@ export class OwnAccount extends Effect.Service<OwnAccount>()("userkit/OwnAccount
     const updateProfile = Effect.fn("OwnAccount.updateProfile")(function* (
       actor: User,
       changes: ProfileChanges,
+      client?: Client,
     ): Effect.fn.Return<User, EmailAlreadyRegistered | UsernameTaken | UserNotFound> {
-      return yield* users.updateProfile(actor.id, yield* stamped(changes))
+      const update = yield* stamped(changes)
+      if (changes.email === undefined) return yield* users.updateProfile(actor.id, update)
+      const before = yield* users.findById(actor.id)
+      if (Option.isNone(before)) return yield* new UserNotFound()
+      const [updated, messages] = yield* tx.atomically(
+        Effect.gen(function* () {
+          const updated = yield* users.updateProfile(actor.id, update)
+          return [updated, yield* follow.emailChanged(before.value.user.email, updated, actor.id, client)] as const
+        }),
+      )
+      yield* mail.dispatch(...messages)
+      return updated
     })
 
     /**
@@ -73,19 +94,34 @@ export class OwnAccount extends Effect.Service<OwnAccount>()("userkit/OwnAccount
       const current = stored.value.passwordHash
       if (!(yield* hasher.verify(change.current_password, current))) return yield* new WrongPassword()
       yield* limits.guessed(subject, actor.id, client)
-      const replaced = yield* users.replacePasswordHash(actor.id, current, yield* hasher.hash(change.new_password))
-      if (!replaced) return yield* new WrongPassword()
-      yield* sessions.revokeAll(actor.id, { except: keep })
+      const next = yield* hasher.hash(change.new_password)
+      yield* tx.atomically(
+        Effect.gen(function* () {
+          if (!(yield* users.replacePasswordHash(actor.id, current, next))) return yield* new WrongPassword()
+          yield* follow.passwordChanged(actor.id, actor.id, client, { except: keep })
+        }),
+      )
     })
 
     /** The caller's own account, deactivated: it can no longer log in, and its sessions end. */
     const deactivate = Effect.fn("OwnAccount.deactivate")(function* (
       actor: User,
+      client?: Client,
     ): Effect.fn.Return<void, LastActiveSuperuser | UserNotFound> {
-      yield* users.setStanding(actor.id, yield* stamped({ is_active: false }))
-      yield* sessions.revokeAll(actor.id)
+      const standing = yield* stamped({ is_active: false })
+      yield* tx.atomically(
+        Effect.gen(function* () {
+          yield* users.setStanding(actor.id, standing)
+          yield* sessions.revokeAll(actor.id)
+          yield* audit.record("account_deactivated", { actor: actor.id, target: actor.id, client })
+        }),
+      )
     })
 
-    return { updateProfile, changePassword, deactivate } as const
+    /** The caller's own security events, newest first, a page at a time. */
+    const events = (actor: User, page: { readonly before?: AuditEventId | undefined; readonly limit: number }) =>
+      audit.page({ target: actor.id, before: page.before, limit: page.limit })
+
+    return { updateProfile, changePassword, deactivate, events } satisfies Record<string, unknown>
   }),
 }) {}

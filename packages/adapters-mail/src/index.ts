@@ -1,0 +1,2 @@
+export * as OutboxMailer from "./OutboxMailer.js"
+export * as SmtpMailer from "./SmtpMailer.js"
