@@ -11,6 +11,7 @@ COPY packages/adapters-crypto/package.json packages/adapters-crypto/
 COPY packages/adapters-postgres/package.json packages/adapters-postgres/
 COPY packages/adapters-http/package.json packages/adapters-http/
 COPY packages/adapters-redis/package.json packages/adapters-redis/
+COPY packages/adapters-mail/package.json packages/adapters-mail/
 COPY packages/app/package.json packages/app/
 # The app and the workspace packages it imports, nothing else: tools/ (the benchmarks) is not in the
 # build context (.dockerignore), and its entry in the lockfile is left as it is.

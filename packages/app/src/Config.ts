@@ -193,20 +193,24 @@ const passwordSettings: Config.Config<PasswordSettings> = Config.all({
   ),
 )
 
+// Empty counts as unset (a compose file's `${SMTP_URL:-}`).
 const smtpUrl = Config.redacted("SMTP_URL").pipe(
+  Config.withDefault(Redacted.make("")),
   Config.mapOrFail((url) => {
+    const text = Redacted.value(url).trim()
+    if (text === "") return Either.right(Option.none<Redacted.Redacted<string>>())
     // Checked here so a wrong one stops the start with its name, never quoting it (it holds a password).
-    const parsed = URL.canParse(Redacted.value(url)) ? new URL(Redacted.value(url)) : undefined
+    const parsed = URL.canParse(text) ? new URL(text) : undefined
     return parsed !== undefined &&
       (parsed.protocol === "smtp:" || parsed.protocol === "smtps:") &&
       parsed.hostname !== ""
-      ? Either.right(url)
+      ? Either.right(Option.some(Redacted.make(text)))
       : Either.left(ConfigError.InvalidData(["SMTP_URL"], "must be smtp://[user:password@]host[:port] or smtps://..."))
   }),
 )
 
 const mailSettings: Config.Config<MailSettings> = Config.all({
-  url: Config.option(smtpUrl),
+  url: smtpUrl,
   timeoutMs: integerIn("SMTP_TIMEOUT_MS", 100, 300_000, 10_000),
   from: Config.nonEmptyString("MAIL_FROM").pipe(Config.withDefault("userkit <no-reply@localhost>")),
 }).pipe(

@@ -85,6 +85,17 @@ describe("configuration from the environment", () => {
         [{ JWT_ALGORITHM: "none" }, "JWT_ALGORITHM"],
         [{ SIGNING_KEY_ROTATION_DAYS: "0" }, "SIGNING_KEY_ROTATION_DAYS"],
         [{ REFRESH_REUSE_WINDOW_SECONDS: "ten" }, "REFRESH_REUSE_WINDOW_SECONDS"],
+        [{ SMTP_URL: "http://mail.example.com" }, "SMTP_URL"],
+        [{ SMTP_URL: "smtp://" }, "SMTP_URL"],
+        [{ SMTP_TIMEOUT_MS: "5" }, "SMTP_TIMEOUT_MS"],
+        [{ PUBLIC_URL: "accounts.example.com" }, "PUBLIC_URL"],
+        [{ PASSWORD_RESET_TOKEN_MINUTES: "0" }, "PASSWORD_RESET_TOKEN_MINUTES"],
+        [{ EMAIL_VERIFICATION_TOKEN_HOURS: "never" }, "EMAIL_VERIFICATION_TOKEN_HOURS"],
+        [{ REQUIRE_EMAIL_VERIFICATION: "yes please" }, "REQUIRE_EMAIL_VERIFICATION"],
+        [{ NODE_ENV: "production", REQUIRE_EMAIL_VERIFICATION: "true" }, "REQUIRE_EMAIL_VERIFICATION"],
+        [{ AUDIT_RETENTION_DAYS: "0" }, "AUDIT_RETENTION_DAYS"],
+        [{ RATE_LIMIT_PASSWORD_FORGOT: "many" }, "RATE_LIMIT_PASSWORD_FORGOT"],
+        [{ RATE_LIMIT_RECOVERY_PER_ACCOUNT: "5/0" }, "RATE_LIMIT_RECOVERY_PER_ACCOUNT"],
       ]
       for (const [env, variable] of cases) {
         const message = yield* refusal(env)
@@ -161,6 +172,46 @@ describe("configuration from the environment", () => {
         yield* load({ HEADERS_TIMEOUT_SECONDS: "5", REQUEST_TIMEOUT_SECONDS: "5", MAX_CONNECTIONS: "64" }),
       )
       expect(config.server).toEqual({ headersTimeoutSeconds: 5, requestTimeoutSeconds: 5, maxConnections: 64 })
+    }),
+  )
+
+  it.effect("reads mail and recovery: SMTP when set (empty is unset), links on PUBLIC_URL, token lifetimes", () =>
+    Effect.gen(function* () {
+      const defaults = Either.getOrThrow(yield* load({ PORT: "8123", SMTP_URL: "" }))
+      expect(Option.isNone(defaults.mail.smtp)).toBe(true)
+      expect(defaults.mail.from).toBe("userkit <no-reply@localhost>")
+      expect(defaults.recovery.publicUrl.href).toBe("http://localhost:8123/")
+      expect(Duration.toMinutes(defaults.recovery.resetTokenLifetime)).toBe(60)
+      expect(Duration.toHours(defaults.recovery.verificationTokenLifetime)).toBe(24)
+      expect(defaults.recovery.requireVerifiedEmail).toBe(false)
+      expect(defaults.auditRetentionDays).toBe(365)
+      const set = Either.getOrThrow(
+        yield* load({
+          SMTP_URL: "smtps://mailer:s3cret@smtp.example.com:465",
+          SMTP_TIMEOUT_MS: "2500",
+          MAIL_FROM: "Accounts <accounts@example.com>",
+          PUBLIC_URL: "https://accounts.example.com/app",
+          PASSWORD_RESET_TOKEN_MINUTES: "15",
+          NODE_ENV: "production",
+          REQUIRE_EMAIL_VERIFICATION: "true",
+          AUDIT_RETENTION_DAYS: "90",
+        }),
+      )
+      const smtp = Option.getOrThrow(set.mail.smtp)
+      expect(Redacted.value(smtp.url)).toBe("smtps://mailer:s3cret@smtp.example.com:465")
+      expect(Duration.toMillis(smtp.timeout)).toBe(2500)
+      expect(set.recovery.publicUrl.href).toBe("https://accounts.example.com/app")
+      expect(Duration.toMinutes(set.recovery.resetTokenLifetime)).toBe(15)
+      expect(set.recovery.requireVerifiedEmail).toBe(true)
+      expect(set.auditRetentionDays).toBe(90)
+    }),
+  )
+
+  it.effect("never shows the SMTP password in a refusal", () =>
+    Effect.gen(function* () {
+      const message = yield* refusal({ SMTP_URL: "ftp://u:hunter2hunter2@mail.example.com" })
+      expect(message).toContain("SMTP_URL")
+      expect(message).not.toContain("hunter2")
     }),
   )
 
