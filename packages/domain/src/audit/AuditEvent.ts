@@ -70,7 +70,9 @@ export const auditEvent = (type: AuditEventType, facts: AuditFacts): Effect.Effe
       actor: facts.actor ?? null,
       target: facts.target ?? null,
       address: facts.client?.address ?? null,
-      userAgent: facts.client?.userAgent?.slice(0, USER_AGENT_KEPT) ?? null,
+      // By code points: a cut through a surrogate pair would leave half a character.
+      userAgent:
+        facts.client?.userAgent == null ? null : Array.from(facts.client.userAgent).slice(0, USER_AGENT_KEPT).join(""),
       detail: facts.detail ?? null,
     })
   })

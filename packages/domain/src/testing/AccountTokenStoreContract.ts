@@ -10,6 +10,7 @@ const START = DateTime.unsafeMake("2026-01-05T09:00:00.000Z")
 const LIFETIME = Duration.hours(1)
 const FIBERS = 50
 const PAIRS = 25
+const ROUNDS = 8
 
 const at = (millis: number) => DateTime.add(START, { millis })
 const valid = (token: AccountToken) => Redemption.Valid({ token })
@@ -54,19 +55,21 @@ const deleteUser = (id: UserId) => Effect.orDie(Effect.flatMap(UserRepository, (
 const tagsOf = (answers: ReadonlyArray<Redemption>) => answers.map((r) => r._tag).sort()
 
 /**
- * The effects all at once, each fiber yielding every 16 steps (Effect's default is 2048) after a
- * few steps of its own, more for each fiber: the yields fall at different points of the call, so
- * that some fiber is caught between an in-memory store's read and its write, as a database's
- * statements would interleave (with every fiber yielding at the same point, a store that reads,
- * then writes in a second step, passed).
+ * The effects all at once, each fiber yielding every 16 steps (Effect's default is 2048) after
+ * `skew(i)` steps of its own, so that its yields fall at another point of the call: in some race
+ * a fiber is caught between an in-memory store's read and its write, as a database's statements
+ * would interleave. Many fibers making one call: the same skew for all, another each round (the
+ * first to arrive decides; at the wrong phase it reads and writes in one slice, and the race
+ * passes whatever the store). Different calls: a different skew for each fiber.
  */
-const all = <A, E, R>(effects: ReadonlyArray<Effect.Effect<A, E, R>>) =>
+const all = <A, E, R>(effects: ReadonlyArray<Effect.Effect<A, E, R>>, skew: (i: number) => number) =>
   Effect.all(
-    effects.map((effect, i) => Effect.andThen(steps(i % 16), effect)),
+    effects.map((effect, i) => Effect.andThen(steps(skew(i)), effect)),
     { concurrency: "unbounded" },
   ).pipe(Effect.withMaxOpsBeforeYield(16))
-/** `n` steps that do nothing: a fiber starts its call later than another by them. */
-const steps = (n: number) => Effect.forEach(Arr.range(1, n), () => Effect.void, { discard: true })
+/** Each fiber a step later than the one before, modulo the yield interval. */
+const staggered = (i: number) => i % 16
+const steps = (n: number) => Effect.forEach(Array.from({ length: n }), () => Effect.void, { discard: true })
 
 /**
  * The specification of an AccountTokenStore. `layer` gives the store and a UserRepository on the
@@ -285,29 +288,35 @@ export const accountTokenStoreContract = (
 
     describe("races", () => {
       test(
-        `leaves exactly one live token when ${FIBERS} are issued to one account at once`,
+        `leaves exactly one live token when ${FIBERS} are issued to one account at once, in each of ${ROUNDS} rounds`,
         Effect.gen(function* () {
           const user = yield* aUser
-          const earlier = aToken(user)
+          let earlier = aToken(user)
           yield* issue(earlier)
-          const tokens = Arr.makeBy(FIBERS, () => aToken(user))
-          yield* all(tokens.map(issue))
-          const found = yield* all(tokens.map((token) => find(token)))
-          expect(tagsOf(found)).toEqual([...Arr.replicate("Unknown", FIBERS - 1), "Valid"])
-          expect(yield* find(earlier)).toEqual(unknown)
+          for (let round = 0; round < ROUNDS; round++) {
+            const tokens = Arr.makeBy(FIBERS, () => aToken(user))
+            yield* all(tokens.map(issue), () => round)
+            const found = yield* Effect.forEach(tokens, (token) => find(token))
+            expect(tagsOf(found)).toEqual([...Arr.replicate("Unknown", FIBERS - 1), "Valid"])
+            expect(yield* find(earlier)).toEqual(unknown)
+            earlier = tokens.find((_, i) => found[i]?._tag === "Valid") ?? earlier
+          }
           // One unredeemed token stored, not one findable among several.
           expect(yield* revokeAll(user.id)).toBe(1)
         }),
       )
 
       test(
-        `redeems a token once when ${FIBERS} present it at once: one Valid, the rest Used`,
+        `redeems a token once when ${FIBERS} present it at once, in each of ${ROUNDS} rounds: one Valid, the rest Used`,
         Effect.gen(function* () {
-          const token = aToken(yield* aUser)
-          yield* issue(token)
-          const answers = yield* all(Arr.replicate(redeem(token), FIBERS))
-          expect(answers.filter((r) => r._tag === "Valid")).toEqual([valid(token)])
-          expect(tagsOf(answers)).toEqual([...Arr.replicate("Used", FIBERS - 1), "Valid"])
+          const user = yield* aUser
+          for (let round = 0; round < ROUNDS; round++) {
+            const token = aToken(user)
+            yield* issue(token)
+            const answers = yield* all(Arr.replicate(redeem(token), FIBERS), () => round)
+            expect(answers.filter((r) => r._tag === "Valid")).toEqual([valid(token)])
+            expect(tagsOf(answers)).toEqual([...Arr.replicate("Used", FIBERS - 1), "Valid"])
+          }
         }),
       )
 
@@ -328,6 +337,7 @@ export const accountTokenStoreContract = (
                 ? Effect.map(Effect.all([redeeming, issuing], { concurrency: "unbounded" }), ([r]) => r)
                 : Effect.map(Effect.all([issuing, redeeming], { concurrency: "unbounded" }), ([, r]) => r)
             }),
+            staggered,
           )
           expect(redemptions.filter((r) => r._tag !== "Valid" && r._tag !== "Unknown")).toEqual([])
           for (const [i, [old, next]] of pairs.entries()) {
@@ -346,6 +356,7 @@ export const accountTokenStoreContract = (
           yield* Effect.forEach(tokens, issue)
           const answers = yield* all(
             tokens.map((token) => Effect.all([redeem(token), revokeAll(token.userId)], { concurrency: "unbounded" })),
+            staggered,
           )
           for (const [i, [redemption, revoked]] of answers.entries()) {
             const token = tokens[i]
@@ -384,7 +395,7 @@ export const accountTokenStoreContract = (
               Effect.map(purge(at(2)), (n) => [n]),
             ),
           )
-          const counts = yield* all([...Arr.zip(purges, writes).flat(), ...writes.slice(purges.length)])
+          const counts = yield* all([...Arr.zip(purges, writes).flat(), ...writes.slice(purges.length)], staggered)
           const purged = counts.flat().reduce((a, b) => a + b, 0)
           const left = yield* Effect.forEach(tokens, (token) => find(token, at(2)))
           // Arr.replicate makes at least one: not for a count that may be 0.

@@ -7,6 +7,7 @@ import { UserId } from "../users/User.js"
 /** When every test starts: a realistic date, so that the stores hold realistic timestamps. */
 const START = Date.parse("2026-01-05T09:00:00.000Z")
 const FIBERS = 100
+const ROUNDS = 8
 /** The longest user agent a store keeps, in code points; a longer one is kept cut to it. */
 export const MAX_STORED_USER_AGENT = 512
 
@@ -63,22 +64,19 @@ const walk = (size: number, query: Partial<AuditQuery> = {}) =>
   })
 
 /**
- * The effects all at once, each fiber yielding every 16 steps (Effect's default is 2048) after a
- * few steps of its own, more for each fiber: the yields fall at different points of the call, so
- * that some fiber is caught between an in-memory store's read and its write, as a database's
- * statements would interleave (with every fiber yielding at the same point, a store that reads,
- * then writes in a second step, passed).
+ * The effects all at once, each fiber yielding every 16 steps (Effect's default is 2048) after
+ * `skew(i)` steps of its own, so that its yields fall at another point of the call: in some race
+ * a fiber is caught between an in-memory store's read and its write, as a database's statements
+ * would interleave. Many fibers making one call: the same skew for all, another each round (the
+ * first to arrive decides). Different calls: a different skew for each fiber.
  */
-const all = <A, E, R>(effects: ReadonlyArray<Effect.Effect<A, E, R>>) =>
+const all = <A, E, R>(effects: ReadonlyArray<Effect.Effect<A, E, R>>, skew: (i: number) => number) =>
   Effect.all(
-    effects.map((effect, i) =>
-      Effect.andThen(
-        Effect.forEach(Arr.range(1, i % 16), () => Effect.void),
-        effect,
-      ),
-    ),
+    effects.map((effect, i) => Effect.andThen(steps(skew(i)), effect)),
     { concurrency: "unbounded" },
   ).pipe(Effect.withMaxOpsBeforeYield(16))
+/** `n` steps that do nothing: a fiber starts its call later than another by them. */
+const steps = (n: number) => Effect.forEach(Array.from({ length: n }), () => Effect.void, { discard: true })
 
 /**
  * The specification of an AuditLog. `layer` is built afresh for every test, so each starts from
@@ -257,12 +255,16 @@ export const auditLogContract = (name: string, layer: Layer.Layer<AuditLog, unkn
 
     describe("races", () => {
       test(
-        `keeps each of ${FIBERS} events recorded at once, listed exactly once`,
+        `keeps each of ${FIBERS} events recorded at once, listed exactly once, in each of ${ROUNDS} rounds`,
         Effect.gen(function* () {
-          const events = yield* Effect.all(Arr.makeBy(FIBERS, () => anAuditEvent()))
-          yield* all(events.map(record))
-          expect(ids(yield* list())).toEqual(ids(newestFirst(events)))
-          expect(ids(yield* walk(7))).toEqual(ids(newestFirst(events)))
+          const recorded: Array<AuditEvent> = []
+          for (let round = 0; round < ROUNDS; round++) {
+            const events = yield* Effect.all(Arr.makeBy(FIBERS, () => anAuditEvent()))
+            yield* all(events.map(record), () => round)
+            recorded.push(...events)
+            expect(ids(yield* list({ limit: recorded.length }))).toEqual(ids(newestFirst(recorded)))
+          }
+          expect(ids(yield* walk(7))).toEqual(ids(newestFirst(recorded)))
         }),
       )
 
@@ -274,9 +276,19 @@ export const auditLogContract = (name: string, layer: Layer.Layer<AuditLog, unkn
           const cutoff = yield* DateTime.now
           const recent = yield* Effect.all(Arr.makeBy(30, () => anAuditEvent()))
           const none: ReadonlyArray<number> = []
-          const purging = Effect.map(purge(cutoff), (n) => [n])
-          const recording = recent.map((event) => Effect.as(record(event), none))
-          const counts = yield* all([purging, ...recording.slice(0, 15), purging, ...recording.slice(15), purging])
+          // Records spread over the time the purges take, purges started a step apart: some purge
+          // yields between its read and its write while a record lands.
+          const recording = recent.map((event, i) => Effect.as(Effect.andThen(steps(i * 2), record(event)), none))
+          const purges = Arr.makeBy(16, (i) =>
+            Effect.andThen(
+              steps(i),
+              Effect.map(purge(cutoff), (n) => [n]),
+            ),
+          )
+          const counts = yield* all(
+            [...Arr.zip(purges, recording).flat(), ...recording.slice(purges.length)],
+            (i) => i % 16,
+          )
           expect(counts.flat().reduce((a, b) => a + b, 0)).toBe(old.length)
           expect(ids(yield* list())).toEqual(ids(newestFirst(recent)))
         }),
