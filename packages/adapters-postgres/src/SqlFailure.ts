@@ -50,6 +50,14 @@ const describe = (error: DriverError): string => {
 }
 
 /**
+ * A transaction PostgreSQL rolled back to break a deadlock (40P01) or a serialization conflict
+ * (40001): nothing of it happened, and running it again may well succeed (see PgTransactions).
+ */
+export class TransactionConflict extends Error {}
+
+const conflictSqlState = /^(40P01|40001)$/
+
+/**
  * A SqlError as the defect it is: `StoreUnavailable` when the database cannot be reached (the edge
  * answers 503), else an Error naming `what` failed and why, quoting no row contents.
  */
@@ -59,6 +67,8 @@ export const sqlDefect =
     const cause = asDriverError(error.cause)
     if (cause === undefined) return Effect.die(new Error(`${what} failed: ${error.message}`))
     if (isUnavailable(cause)) return Effect.die(new StoreUnavailable({ store: "database", reason: describe(cause) }))
+    if (typeof cause.code === "string" && conflictSqlState.test(cause.code))
+      return Effect.die(new TransactionConflict(`${what} failed: ${describe(cause)}`))
     return Effect.die(new Error(`${what} failed: ${describe(cause)}`))
   }
 

@@ -2,8 +2,9 @@ import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { AuditLog, StoreUnavailable, Transactions } from "@userkit/domain"
 import { anAuditEvent, transactionsContract } from "@userkit/domain/testing"
-import { Cause, Context, Effect, Exit, Layer, Schema } from "effect"
+import { Cause, Context, Deferred, Effect, Exit, Layer, Ref, Schema } from "effect"
 import { PgAuditLog, PgTransactions, PgUserRepository, PostgresClient } from "../src/index.js"
+import { sqlDefect } from "../src/SqlFailure.js"
 import {
   embeddedTestDatabase,
   hasTestDatabase,
@@ -53,5 +54,43 @@ describe.runIf(hasTestDatabase)("on a PostgreSQL server (TEST_DATABASE_URL)", ()
       expect(Exit.isFailure(exit) && Cause.squash(exit.cause)).toBeInstanceOf(StoreUnavailable)
       expect(yield* log.list({ limit: 10 })).toEqual([])
     }).pipe(Effect.scoped, Effect.provide(server)),
+  )
+
+  it.live("a transaction rolled back to break a deadlock runs again: both of two crossing ones commit", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const transactions = yield* Transactions
+      const table = `deadlock_${Date.now()}`
+      yield* Effect.orDie(sql.unsafe(`CREATE TABLE ${table} (id int PRIMARY KEY, n int NOT NULL)`))
+      yield* Effect.orDie(sql.unsafe(`INSERT INTO ${table} VALUES (1, 0), (2, 0)`))
+      const attempts = yield* Ref.make(0)
+      // As a store writes: a failed statement is the defect sqlDefect makes of it.
+      const bump = (id: number) =>
+        sql.unsafe(`UPDATE ${table} SET n = n + 1 WHERE id = ${id}`).pipe(Effect.catchAll(sqlDefect("bumping")))
+      // Each locks one row, waits for the other to lock the other, then wants it: a deadlock.
+      const crossing = (
+        first: number,
+        second: number,
+        ready: Deferred.Deferred<void>,
+        other: Deferred.Deferred<void>,
+      ) =>
+        transactions.atomically(
+          Effect.gen(function* () {
+            const attempt = yield* Ref.updateAndGet(attempts, (n) => n + 1)
+            yield* bump(first)
+            if (attempt <= 2) {
+              yield* Deferred.succeed(ready, undefined)
+              yield* Deferred.await(other)
+            }
+            yield* bump(second)
+          }),
+        )
+      const [a, b] = [yield* Deferred.make<void>(), yield* Deferred.make<void>()]
+      yield* Effect.all([crossing(1, 2, a, b), crossing(2, 1, b, a)], { concurrency: 2 })
+      const rows = yield* Effect.orDie(sql.unsafe(`SELECT n FROM ${table} ORDER BY id`))
+      expect(rows).toEqual([{ n: 2 }, { n: 2 }])
+      expect(yield* Ref.get(attempts)).toBe(3)
+      yield* Effect.orDie(sql.unsafe(`DROP TABLE ${table}`))
+    }).pipe(Effect.provide(server)),
   )
 })

@@ -140,6 +140,7 @@ const limitRules = Config.all({
   passwordReset: rateRule("RATE_LIMIT_PASSWORD_RESET", defaults.passwordReset),
   emailVerify: rateRule("RATE_LIMIT_EMAIL_VERIFY", defaults.emailVerify),
   emailVerificationRequest: rateRule("RATE_LIMIT_EMAIL_VERIFICATION_REQUEST", defaults.emailVerificationRequest),
+  emailChange: rateRule("RATE_LIMIT_EMAIL_CHANGE", defaults.emailChange),
   recoveryPerAccount: rateRule("RATE_LIMIT_RECOVERY_PER_ACCOUNT", defaults.recoveryPerAccount),
   failuresBeforeDelay: integerIn("LOGIN_BACKOFF_AFTER_FAILURES", 1, 1000, defaults.failedLogins.failuresBeforeDelay),
   baseSeconds: integerIn("LOGIN_BACKOFF_BASE_SECONDS", 1, 3600, wholeSeconds(defaults.failedLogins.base)),
@@ -317,6 +318,14 @@ export const AppConfig: Config.Config<AppConfig> = Config.all({
       if (config.production && config.recovery.requireVerifiedEmail && Option.isNone(config.mail.smtp))
         return Either.left(
           ConfigError.InvalidData(["REQUIRE_EMAIL_VERIFICATION"], "needs SMTP_URL in production: no one could verify"),
+        )
+      // Links mailed from production must point where users reach the service, not at localhost.
+      if (config.production && Option.isSome(config.mail.smtp) && Option.isNone(recovery.publicUrl))
+        return Either.left(
+          ConfigError.MissingData(
+            ["PUBLIC_URL"],
+            "production with SMTP_URL needs PUBLIC_URL: mailed links point there",
+          ),
         )
       const kind = Option.getOrElse(storeChoice, () => (Option.isSome(databaseUrl) ? "postgres" : "embedded"))
       switch (kind) {

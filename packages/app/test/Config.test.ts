@@ -94,6 +94,7 @@ describe("configuration from the environment", () => {
         [{ REQUIRE_EMAIL_VERIFICATION: "yes please" }, "REQUIRE_EMAIL_VERIFICATION"],
         [{ NODE_ENV: "production", REQUIRE_EMAIL_VERIFICATION: "true" }, "REQUIRE_EMAIL_VERIFICATION"],
         [{ AUDIT_RETENTION_DAYS: "0" }, "AUDIT_RETENTION_DAYS"],
+        [{ NODE_ENV: "production", SMTP_URL: "smtp://mail.example.com" }, "PUBLIC_URL"],
         [{ RATE_LIMIT_PASSWORD_FORGOT: "many" }, "RATE_LIMIT_PASSWORD_FORGOT"],
         [{ RATE_LIMIT_RECOVERY_PER_ACCOUNT: "5/0" }, "RATE_LIMIT_RECOVERY_PER_ACCOUNT"],
       ]

@@ -47,7 +47,9 @@ const eventFields = {
   id: AuditEventId,
   at: Schema.DateTimeUtc,
   type: AuditEventType,
-  actor_id: Schema.NullOr(UserId).annotations({ description: "Who did it; null for a stranger (a failed login)" }),
+  actor_id: Schema.NullOr(UserId).annotations({
+    description: "Who did it; null for a stranger (a failed login), and in your own events for a superuser",
+  }),
   user_id: Schema.NullOr(UserId).annotations({ description: "The account it was done to; null when none was named" }),
   address: Schema.NullOr(Schema.String),
   user_agent: Schema.NullOr(Schema.String),
@@ -66,7 +68,8 @@ const page = <A, I>(item: Schema.Schema<A, I>, identifier: string) =>
 export const OwnEventsPage = page(OwnEvent, "SecurityEventPage")
 export const AuditPageView = page(AuditEventView, "AuditPage")
 
-const ownView = (event: AuditEvent): typeof OwnEvent.Type => ({
+/** The event as the audit trail holds it, in the API's names. */
+const view = (event: AuditEvent): typeof OwnEvent.Type => ({
   id: event.id,
   at: event.at,
   type: event.type,
@@ -76,13 +79,22 @@ const ownView = (event: AuditEvent): typeof OwnEvent.Type => ({
   user_agent: event.userAgent,
 })
 
+/**
+ * The event as its account's owner sees it: what another user (a superuser) did to the account
+ * shows without who, from where, or with what (no administrator's id, address or browser).
+ */
+const ownView = (event: AuditEvent): typeof OwnEvent.Type =>
+  event.actor !== null && event.actor !== event.target
+    ? { ...view(event), actor_id: null, address: null, user_agent: null }
+    : view(event)
+
 export const ownEvents = (found: AuditPage): typeof OwnEventsPage.Type => ({
   items: found.events.map(ownView),
   next_cursor: found.next ?? null,
 })
 
 export const auditPage = (found: AuditPage): typeof AuditPageView.Type => ({
-  items: found.events.map((event) => ({ ...ownView(event), detail: event.detail })),
+  items: found.events.map((event) => ({ ...view(event), detail: event.detail })),
   next_cursor: found.next ?? null,
 })
 

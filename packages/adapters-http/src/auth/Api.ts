@@ -72,6 +72,7 @@ const refresh = HttpApiEndpoint.post("refresh", "/auth/refresh")
   .setPayload(RefreshPayload)
   .addSuccess(AccessToken)
   .addError(Unauthorized)
+  .addError(Forbidden)
   .addError(BodyProblems)
   .addError(TooManyRequests)
   .annotateContext(
@@ -83,7 +84,8 @@ const refresh = HttpApiEndpoint.post("refresh", "/auth/refresh")
         "retired: presented again within the reuse window (10 s by default: two tabs, a retried request), it " +
         "answers the same new pair; presented later, it is taken as stolen, its session is ended with every " +
         "token of it, and the answer is a 401 `refresh_token_reused`. An unknown, expired or revoked token " +
-        "is a 401 `invalid_refresh_token`. Limited per client address (429).",
+        "is a 401 `invalid_refresh_token`. With REQUIRE_EMAIL_VERIFICATION, an account whose address is not " +
+        "verified (it changed since the login) gets a 403 `email_not_verified`. Limited per client address (429).",
       request: Examples.aRefresh,
       responses: { 200: Examples.anAccessToken, 401: Examples.refreshTokenReused },
     }),

@@ -171,8 +171,10 @@ export class Administration extends Effect.Service<Administration>()("userkit/Ad
               yield* users.setPasswordHash(id, passwordHash)
               yield* follow.passwordChanged(id, actor.id, client)
             }
-            // A deactivation or a demotion ends every session the account had.
-            if (fields.is_active === false || fields.is_superuser === false) yield* sessions.revokeAll(id)
+            // A deactivation or a demotion ends every session the account had; a deactivation voids
+            // its reset links too (a later activation must not revive them).
+            if (fields.is_active === false) yield* follow.deactivated(id)
+            else if (fields.is_superuser === false) yield* sessions.revokeAll(id)
             yield* Effect.forEach(standingEvents(before, updated), (type) => audit.record(type, about))
             return [updated, yield* follow.emailChanged(before.email, updated, actor.id, client)] as const
           }),

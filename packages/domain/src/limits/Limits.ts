@@ -19,9 +19,10 @@ export type AddressAction =
   | "passwordReset"
   | "emailVerify"
   | "emailVerificationRequest"
+  | "emailChange"
 
 /** What is counted per account (or per address typed, when it may name none): each action apart, one rule. */
-export type AccountAction = "passwordForgot" | "passwordReset" | "emailVerificationRequest"
+export type AccountAction = "passwordForgot" | "passwordReset" | "emailVerificationRequest" | "emailChange"
 
 /**
  * Every limit: per client address on each counted action, and the growing wait after failed
@@ -36,6 +37,8 @@ export class LimitRules extends Schema.Class<LimitRules>("LimitRules")({
   passwordReset: RateRule,
   emailVerify: RateRule,
   emailVerificationRequest: RateRule,
+  /** A change of one's own address: each mails two addresses, and a taken one answers 409. */
+  emailChange: RateRule,
   /** Per account, on each recovery action: how many links one address receives, how many resets one account takes. */
   recoveryPerAccount: RateRule,
   failedLogins: BackoffRule,
@@ -60,6 +63,7 @@ export const DEFAULT_LIMIT_RULES = new LimitRules({
   passwordReset: perFiveMinutes(10),
   emailVerify: perFiveMinutes(30),
   emailVerificationRequest: perFiveMinutes(10),
+  emailChange: perFiveMinutes(10),
   recoveryPerAccount: new RateRule({ limit: 5, window: Duration.hours(1) }),
   failedLogins: new BackoffRule({
     failuresBeforeDelay: 5,
@@ -87,7 +91,11 @@ export class Limits extends Context.Tag("userkit/Limits")<
      * One more `action` on `subject`: an account's id, or an address as typed (normalized) when the
      * request may name no account, so an unknown one is counted like a known one. Fails open.
      */
-    readonly forAccount: (action: AccountAction, subject: string, client: Client) => Effect.Effect<void, RateLimited>
+    readonly forAccount: (
+      action: AccountAction,
+      subject: string,
+      client: Client | undefined,
+    ) => Effect.Effect<void, RateLimited>
     /**
      * Claims one guess at the password of `subject` (a login as typed, normalized; an account),
      * counted as a failure until `guessed`. Refused while the wait after earlier failures runs,
@@ -142,7 +150,7 @@ export const makeLimits = (rules: LimitRules): Effect.Effect<typeof Limits.Servi
     const enforce = (
       key: string,
       decision: RateDecision,
-      facts: { readonly client: Client; readonly detail: string; readonly target?: UserId | undefined },
+      facts: { readonly client: Client | undefined; readonly detail: string; readonly target?: UserId | undefined },
     ): Effect.Effect<void, RateLimited> =>
       RateDecision.$match(decision, {
         Allowed: () => Effect.void,
@@ -158,7 +166,7 @@ export const makeLimits = (rules: LimitRules): Effect.Effect<typeof Limits.Servi
       })
 
     /** A counted rule that lets the request through when the limiter's store is down. */
-    const failingOpen = (key: string, rule: RateRule, client: Client, detail: string) =>
+    const failingOpen = (key: string, rule: RateRule, client: Client | undefined, detail: string) =>
       limiter.consume(key, rule).pipe(
         Effect.catchSomeDefect((defect) =>
           defect instanceof StoreUnavailable

@@ -66,7 +66,8 @@ export class PasswordRecovery extends Effect.Service<PasswordRecovery>()("userki
       /**
        * Sets a new password with a mailed token: the token is spent, every session of the account
        * ends, and (the link having reached it) the address it was mailed to is verified, all in one
-       * transaction. A token for an account deactivated since is not valid.
+       * transaction. A token for an account deactivated since, or mailed to an address the account
+       * has left since, is not valid.
        */
       reset: Effect.fn("PasswordRecovery.reset")(function* (
         presented: Redacted.Redacted<string>,
@@ -85,9 +86,12 @@ export class PasswordRecovery extends Effect.Service<PasswordRecovery>()("userki
         yield* tx.atomically(
           Effect.gen(function* () {
             const redeemed = yield* tokens.redeem(presented, "password_reset")
+            // The account left the address the link was mailed to (a change racing the request):
+            // whoever reads that mailbox now may not reset the password.
+            if (!(yield* users.markEmailVerified(user.id, redeemed.email, yield* DateTime.now)))
+              return yield* new TokenInvalid()
             yield* users.setPasswordHash(user.id, hash).pipe(Effect.catchTag("UserNotFound", () => new TokenInvalid()))
             yield* sessions.revokeAll(user.id)
-            yield* users.markEmailVerified(user.id, redeemed.email, yield* DateTime.now)
             yield* audit.record("password_reset_completed", { actor: user.id, target: user.id, client })
           }),
         )

@@ -6,6 +6,8 @@ import { InactiveUser, InvalidCredentials, InvalidToken } from "../auth/errors.j
 import type { PasswordHash } from "../auth/Password.js"
 import type { RateLimited } from "../limits/errors.js"
 import { Limits } from "../limits/Limits.js"
+import { EmailNotVerified } from "../recovery/errors.js"
+import { CurrentRecoveryRules } from "../recovery/RecoveryRules.js"
 import { Transactions } from "../Transactions.js"
 import type { User } from "../users/User.js"
 import { UserRepository } from "../users/UserRepository.js"
@@ -91,6 +93,7 @@ export class Sessions extends Effect.Service<Sessions>()("userkit/Sessions", {
     })
     // Read once, where the layer is built: provide CurrentSessionRules to the layer to change them.
     const rules = yield* CurrentSessionRules
+    const { requireVerifiedEmail } = yield* CurrentRecoveryRules
 
     /**
      * The pair for `session`, its access token issued at `issuedAt` (the same instant gives the same
@@ -152,11 +155,18 @@ export class Sessions extends Effect.Service<Sessions>()("userkit/Sessions", {
       return yield* answer(user, session, refresh, now, now)
     })
 
-    const activeOwner = (session: Session) =>
-      Effect.flatMap(users.findById(session.userId), (found) =>
-        Option.isSome(found) && found.value.user.is_active
-          ? Effect.succeed(found.value.user)
-          : new InvalidRefreshToken(),
+    /**
+     * The session's account, if it may go on: active, and (REQUIRE_EMAIL_VERIFICATION) with a
+     * verified address, so an account whose address changed cannot renew its way around the rule.
+     */
+    const activeOwner = (session: Session): Effect.Effect<User, InvalidRefreshToken | EmailNotVerified> =>
+      Effect.flatMap(
+        users.findById(session.userId),
+        (found): Effect.Effect<User, InvalidRefreshToken | EmailNotVerified> => {
+          if (Option.isNone(found) || !found.value.user.is_active) return Effect.fail(new InvalidRefreshToken())
+          if (requireVerifiedEmail && !found.value.user.email_verified) return Effect.fail(new EmailNotVerified())
+          return Effect.succeed(found.value.user)
+        },
       )
 
     /**
@@ -167,7 +177,7 @@ export class Sessions extends Effect.Service<Sessions>()("userkit/Sessions", {
     const refresh = Effect.fn("Sessions.refresh")(function* (
       presented: Redacted.Redacted<string>,
       client: Client,
-    ): Effect.fn.Return<SignedIn, InvalidRefreshToken | RefreshTokenReused | RateLimited> {
+    ): Effect.fn.Return<SignedIn, InvalidRefreshToken | RefreshTokenReused | EmailNotVerified | RateLimited> {
       yield* limits.fromAddress("refresh", client)
       const hash = yield* refreshTokens.hashOf(presented)
       if (hash === undefined) return yield* new InvalidRefreshToken()

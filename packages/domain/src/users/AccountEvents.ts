@@ -34,6 +34,9 @@ export class AccountEvents extends Effect.Service<AccountEvents>()("userkit/Acco
           tokens.revokeAll(target, "password_reset"),
           audit.record("password_changed", { actor, target, client }),
         ]).pipe(Effect.asVoid),
+      /** A deactivation: every session ends, reset links are void. */
+      deactivated: (target: UserId) =>
+        Effect.all([sessions.revokeAll(target), tokens.revokeAll(target, "password_reset")]).pipe(Effect.asVoid),
       /**
        * `user` as it is after a write that may have changed its address from `previous`. If it did
        * (not only its case): reset links sent to the old address are void, the old address is told,

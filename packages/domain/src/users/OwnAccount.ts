@@ -11,11 +11,10 @@ import type { RateLimited } from "../limits/errors.js"
 import { Limits } from "../limits/Limits.js"
 import { MailDelivery } from "../mail/MailDelivery.js"
 import type { SessionId } from "../sessions/Session.js"
-import { SessionStore } from "../sessions/SessionStore.js"
 import { Transactions } from "../Transactions.js"
 import { AccountEvents } from "./AccountEvents.js"
 import { type EmailAlreadyRegistered, type LastActiveSuperuser, UserNotFound, type UsernameTaken } from "./errors.js"
-import { AvatarUrl, Bio, Email, FullName, type User, Username } from "./User.js"
+import { AvatarUrl, Bio, Email, FullName, normalizeLogin, type User, Username } from "./User.js"
 import { stamped, UserRepository } from "./UserRepository.js"
 
 /** What a user may change of their own profile; privileges and unknown fields are refused. */
@@ -41,7 +40,6 @@ export class OwnAccount extends Effect.Service<OwnAccount>()("userkit/OwnAccount
     const hasher = yield* PasswordHasher
     const limits = yield* Limits
     const policy = yield* PasswordPolicy
-    const sessions = yield* SessionStore
     const audit = yield* AuditTrail
     const tx = yield* Transactions
     const follow = yield* AccountEvents
@@ -55,11 +53,16 @@ export class OwnAccount extends Effect.Service<OwnAccount>()("userkit/OwnAccount
       actor: User,
       changes: ProfileChanges,
       client?: Client,
-    ): Effect.fn.Return<User, EmailAlreadyRegistered | UsernameTaken | UserNotFound> {
+    ): Effect.fn.Return<User, EmailAlreadyRegistered | UsernameTaken | UserNotFound | RateLimited> {
       const update = yield* stamped(changes)
       if (changes.email === undefined) return yield* users.updateProfile(actor.id, update)
       const before = yield* users.findById(actor.id)
       if (Option.isNone(before)) return yield* new UserNotFound()
+      if (normalizeLogin(changes.email) !== normalizeLogin(before.value.user.email)) {
+        // Each change mails two addresses, and a taken address answers 409: both are counted.
+        if (client !== undefined) yield* limits.fromAddress("emailChange", client)
+        yield* limits.forAccount("emailChange", actor.id, client)
+      }
       const [updated, messages] = yield* tx.atomically(
         Effect.gen(function* () {
           const updated = yield* users.updateProfile(actor.id, update)
@@ -112,7 +115,7 @@ export class OwnAccount extends Effect.Service<OwnAccount>()("userkit/OwnAccount
       yield* tx.atomically(
         Effect.gen(function* () {
           yield* users.setStanding(actor.id, standing)
-          yield* sessions.revokeAll(actor.id)
+          yield* follow.deactivated(actor.id)
           yield* audit.record("account_deactivated", { actor: actor.id, target: actor.id, client })
         }),
       )
