@@ -14,4 +14,8 @@ export const layer = UseCases.layer.pipe(
 
 /** The whole domain in memory with limits by `rules` (the defaults when absent), counted in memory. */
 export const limited = (rules?: LimitRules) =>
-  UseCases.layer.pipe(Layer.provideMerge(Layer.provideMerge(Limits.layer(rules), MemoryAdapters.layer)))
+  UseCases.layer.pipe(
+    Layer.provideMerge(
+      Layer.merge(Layer.provideMerge(Limits.layer(rules), MemoryAdapters.layer), PasswordPolicy.layer()),
+    ),
+  )

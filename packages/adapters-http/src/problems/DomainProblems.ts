@@ -98,7 +98,7 @@ const domainProblems = {
     problem(
       Forbidden,
       "email_not_verified",
-      "verify your email address before logging in: follow the link mailed to you, or ask for a new one",
+      "verify your email address before logging in: follow the link mailed to it (a new one is on its way, unless one was sent a moment ago)",
     ),
   MailUnavailable: () =>
     problem(

@@ -131,6 +131,9 @@ export class Accounts extends Effect.Service<Accounts>()("userkit/Accounts", {
       }
       if (requireVerifiedEmail && !user.email_verified) {
         yield* audit.record("login_failed", { target: user.id, client, detail: "email not verified" })
+        // The password was right, so whoever this is may have a new link: mailed to the address (not
+        // answered), as often as the account's verification requests allow; a refusal changes nothing.
+        yield* Effect.ignore(verification.request(user, client))
         return yield* new EmailNotVerified()
       }
       // A hash from before a cost change is remade while the password is at hand. Compare-and-set:

@@ -134,8 +134,8 @@ export class Limits extends Context.Tag("userkit/Limits")<
 // No account has this id: what `recalls` looks up when the subject names none, to cost the same.
 const NOBODY = "00000000-0000-0000-0000-000000000000"
 
-/** A refusal is written to the audit trail at most this often per key. */
-const THROTTLED_RECORDED_EVERY = Duration.minutes(1)
+/** A refusal is written to the audit trail at most once a minute per key. */
+const throttledRecorded = new RateRule({ limit: 1, window: Duration.minutes(1) })
 
 /** The limits by `rules`, counted on the RateLimiter. */
 export const makeLimits = (rules: LimitRules): Effect.Effect<typeof Limits.Service, never, RateLimiter | AuditLog> =>
@@ -156,11 +156,10 @@ export const makeLimits = (rules: LimitRules): Effect.Effect<typeof Limits.Servi
         Allowed: () => Effect.void,
         Refused: ({ retryAfterSeconds }) =>
           Effect.gen(function* () {
-            const noted = `throttled:${key}`
-            if (!(yield* limiter.recalls(noted))) {
-              yield* limiter.remember(noted, THROTTLED_RECORDED_EVERY)
-              yield* Effect.flatMap(auditEvent("throttled", facts), audit.record)
-            }
+            // One count per minute per key, decided atomically by the limiter: concurrent refusals
+            // (on any instance) record one event between them.
+            const first = yield* limiter.consume(`throttled:${key}`, throttledRecorded)
+            if (first._tag === "Allowed") yield* Effect.flatMap(auditEvent("throttled", facts), audit.record)
             return yield* new RateLimited({ retryAfterSeconds })
           }),
       })

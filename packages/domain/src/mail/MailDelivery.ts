@@ -28,6 +28,12 @@ export class MailDelivery extends Effect.Service<MailDelivery>()("userkit/MailDe
       senders
         .withPermits(1)(mailer.send(message))
         .pipe(
+          // Each failed attempt is told at once: an operator sees a stalled relay within seconds.
+          Effect.tapError((failure) =>
+            failure.permanent
+              ? Effect.void
+              : Effect.logWarning(`mail to ${message.to} ("${message.subject}") not sent yet: ${failure.reason}`),
+          ),
           Effect.retry({ schedule: retryPolicy, while: (failure: MailNotSent) => !failure.permanent }),
           Effect.tapError((failure) =>
             Effect.logError(`mail to ${message.to} ("${message.subject}") not sent: ${failure.reason}`),

@@ -31,6 +31,6 @@ export class EmailAlreadyVerified extends Schema.TaggedError<EmailAlreadyVerifie
 /** Logins need a verified address (REQUIRE_EMAIL_VERIFICATION), and this account's is not yet. */
 export class EmailNotVerified extends Schema.TaggedError<EmailNotVerified>()("EmailNotVerified", {}) {
   override get message() {
-    return "verify your email address before logging in: follow the link mailed to you, or ask for a new one"
+    return "verify your email address before logging in: follow the link mailed to it (a new one is on its way, unless one was sent a moment ago)"
   }
 }
