@@ -178,16 +178,12 @@ export const make = Effect.gen(function* () {
         return [true, users.map((s) => (s === current ? { ...s, passwordHash } : s))]
       }),
     markEmailVerified: (id, email, at) =>
-      Effect.gen(function* () {
-        const found = yield* findOne((s) => s.user.id === id)
-        if (Option.isNone(found) || key(found.value.user.email) !== key(email)) return false
-        if (found.value.user.email_verified) return true
-        return yield* Ref.modify(store, (users): [boolean, Users] => [
-          true,
-          users.map((s) =>
-            s.user.id === id ? { ...s, user: new User({ ...s.user, email_verified: true, email_verified_at: at }, true) } : s,
-          ),
-        ])
+      Ref.modify(store, (users): [boolean, Users] => {
+        const current = users.find((s) => s.user.id === id && key(s.user.email) === key(email))
+        if (current === undefined) return [false, users]
+        if (current.user.email_verified) return [true, users]
+        const user = new User({ ...current.user, email_verified: true, email_verified_at: at }, true)
+        return [true, users.map((s) => (s === current ? { ...s, user } : s))]
       }),
     delete: (id) =>
       writeUser(id, (current, users) =>
