@@ -4,6 +4,7 @@ import { type DurableStore, durableStore } from "./support/durableStore.js"
 import { type Answer, postJson, send } from "./support/http.js"
 import { addressedTo, eventually, linkIn, outboxMessages, tokenOf } from "./support/mail.js"
 import { type ServerProcess, startServer } from "./support/serverProcess.js"
+import { median, probabilityOfSuperiority } from "./support/timing.js"
 
 // What a forgot-password answer tells an attacker about an address: nothing. An address with an
 // account and one without get the same answer, byte for byte, in the same time: the lookup and
@@ -28,19 +29,6 @@ const PAUSE_MS = 10
 const ACCOUNTS = 8
 const password = "a long enough passphrase"
 const PUBLIC_URL = "http://timing.example.test"
-
-/** Vargha and Delaney's A: the chance that a time of `xs` exceeds one of `ys` (ties count half). */
-const probabilityOfSuperiority = (xs: ReadonlyArray<number>, ys: ReadonlyArray<number>) => {
-  let wins = 0
-  for (const x of xs) for (const y of ys) wins += x > y ? 1 : x === y ? 0.5 : 0
-  return wins / (xs.length * ys.length)
-}
-
-const median = (values: ReadonlyArray<number>) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2
-}
 
 /** The value a `fraction` of `values` fall below (nearest rank). */
 const quantile = (values: ReadonlyArray<number>, fraction: number) => {

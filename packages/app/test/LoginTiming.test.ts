@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type Answer, postJson, send } from "./support/http.js"
 import { type ServerProcess, startServer } from "./support/serverProcess.js"
+import { median, probabilityOfSuperiority } from "./support/timing.js"
 
 // What a login's answer tells an attacker: an unknown account, a wrong password, an inactive
 // account and an account whose guesses must wait answer alike, in status, body and time. Each of
@@ -21,19 +22,6 @@ let nextAddress = 1
 /** A client address of its own for every request, so the per-address limit never counts one twice. */
 const freshAddress = () =>
   `10.${Math.floor(nextAddress / 65_536) % 256}.${Math.floor(nextAddress / 256) % 256}.${nextAddress++ % 256}`
-
-/** Vargha and Delaney's A: the chance that a time of `xs` exceeds one of `ys` (ties count half). */
-const probabilityOfSuperiority = (xs: ReadonlyArray<number>, ys: ReadonlyArray<number>) => {
-  let wins = 0
-  for (const x of xs) for (const y of ys) wins += x > y ? 1 : x === y ? 0.5 : 0
-  return wins / (xs.length * ys.length)
-}
-
-const median = (values: ReadonlyArray<number>) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2
-}
 
 // The seconds to wait change from one answer to the next; everything else must not.
 const withoutSeconds = (text: string) => text.replace(/\d+ seconds/, "N seconds")

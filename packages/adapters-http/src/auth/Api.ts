@@ -164,12 +164,12 @@ const forgotPassword = HttpApiEndpoint.post("forgotPassword", "/auth/password/fo
     }),
   )
 
-const resetPassword = HttpApiEndpoint.post("resetPassword", "/auth/password/reset")
+/** An endpoint that spends a mailed link: 204, or a 400 saying why the link is no good. */
+const spendingLink = <const Name extends string>(endpoint: HttpApiEndpoint.HttpApiEndpoint<Name, "POST">) =>
+  endpoint.addSuccess(HttpApiSchema.NoContent).addError(BadRequest).addError(BodyProblems).addError(TooManyRequests)
+
+const resetPassword = spendingLink(HttpApiEndpoint.post("resetPassword", "/auth/password/reset"))
   .setPayload(reportingAllErrors(ResetPassword))
-  .addSuccess(HttpApiSchema.NoContent)
-  .addError(BadRequest)
-  .addError(BodyProblems)
-  .addError(TooManyRequests)
   .annotateContext(
     documented({
       summary: "Reset the password with a mailed link",
@@ -182,12 +182,8 @@ const resetPassword = HttpApiEndpoint.post("resetPassword", "/auth/password/rese
     }),
   )
 
-const verifyEmail = HttpApiEndpoint.post("verifyEmail", "/auth/email/verify")
+const verifyEmail = spendingLink(HttpApiEndpoint.post("verifyEmail", "/auth/email/verify"))
   .setPayload(reportingAllErrors(VerifyEmail))
-  .addSuccess(HttpApiSchema.NoContent)
-  .addError(BadRequest)
-  .addError(BodyProblems)
-  .addError(TooManyRequests)
   .annotateContext(
     documented({
       summary: "Verify an email address with a mailed link",

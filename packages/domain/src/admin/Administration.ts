@@ -1,5 +1,6 @@
 import { DateTime, Effect, Option, Schema } from "effect"
-import type { AuditEventId, AuditEventType } from "../audit/AuditEvent.js"
+import type { AuditEventType } from "../audit/AuditEvent.js"
+import type { AuditQuery } from "../audit/AuditLog.js"
 import { type AuditPage, AuditTrail } from "../audit/AuditTrail.js"
 import { Registration } from "../auth/Accounts.js"
 import type { Client } from "../auth/Client.js"
@@ -51,15 +52,8 @@ export const NewSuperuser = Schema.Struct({ email: Email, username: Username, pa
 })
 export type NewSuperuser = typeof NewSuperuser.Type
 
-/** Which events a superuser reads: every filter optional, a page at a time. */
-export interface AuditFilter {
-  readonly userId?: UserId | undefined
-  readonly types?: ReadonlyArray<AuditEventType> | undefined
-  readonly since?: DateTime.Utc | undefined
-  readonly until?: DateTime.Utc | undefined
-  readonly before?: AuditEventId | undefined
-  readonly limit: number
-}
+/** Which events a superuser reads: the audit log's query, the account acted on named `userId`. */
+export type AuditFilter = Omit<AuditQuery, "target"> & { readonly userId?: UserId | undefined }
 
 /** The events that record a change of standing (deactivated, promoted, ...), from `before` to `after`. */
 const standingEvents = (before: User, after: User): ReadonlyArray<AuditEventType> => [
