@@ -108,6 +108,12 @@ const domainProblems = {
     ),
   // Never answered: mail goes out in the background. Mapped because the domain exports it.
   MailNotSent: () => problem(ServiceUnavailable, "mail_unavailable", "the mail could not be sent; retry later"),
+  CurrentPasswordRequired: () =>
+    fieldProblem(
+      "current_password_required",
+      "#/current_password",
+      "changing the email needs current_password: the account's password",
+    ),
   PageTooDeep: () =>
     fieldProblem(
       "page_too_deep",

@@ -15,7 +15,9 @@ const PublicProfilePage = DirectoryPage(PublicProfile).annotations({ identifier:
 const profileDescription =
   "Changes the caller's email, username, full name, bio or avatar; fields left out are kept. Account flags " +
   "(`is_active`, `is_superuser`), `id`, `password`, timestamps and unknown fields are refused with a 422 " +
-  "naming them, and nothing is changed. A new email or username must be free (409). A new email " +
+  "naming them, and nothing is changed. A new email or username must be free (409). A new email needs " +
+  "`current_password`, the account's password (422 `current_password_required` without it, 400 " +
+  "`wrong_password` when wrong, counted as a failed login): a stolen access token cannot move the account. A new email " +
   "is unverified until the link mailed to it is followed, the old address is told of the change, " +
   "and email changes are limited per client address and per account (429)."
 

@@ -53,12 +53,36 @@ layer(testApp(), { excludeTestServices: true })("the caller's own account", (it)
     }),
   )
 
+  it.effect("a new email needs the account's password: 422 without it, 400 when wrong, and nothing changes", () =>
+    Effect.gen(function* () {
+      const user = yield* loggedIn
+      const headers = bearer(user.token)
+      const email = `moved-${user.email}`
+      const without = yield* send(mePath, { method: "PATCH", headers, json: { email } })
+      const problem = expectProblem(without, 422, "current_password_required")
+      expect(JSON.stringify(problem)).toContain("#/current_password")
+      const wrong = yield* send(mePath, { method: "PATCH", headers, json: { email, current_password: "not it" } })
+      expectProblem(wrong, 400, "wrong_password")
+      expect((yield* send("/api/v1/auth/me", { headers })).body).toMatchObject({ email: user.email })
+      // The same address in another case is no new address: no password asked.
+      const recased = yield* send(mePath, { method: "PATCH", headers, json: { email: user.email.toUpperCase() } })
+      expect(recased.status).toBe(200)
+      const moved = yield* send(mePath, { method: "PATCH", headers, json: { email, current_password: user.password } })
+      expect(moved.status).toBe(200)
+      expect(moved.body).toMatchObject({ email, email_verified: false })
+    }),
+  )
+
   it.effect("answers 409 for an email or username another account has, in any case", () =>
     Effect.gen(function* () {
       const other = yield* register()
       const user = yield* loggedIn
       const headers = bearer(user.token)
-      const email = yield* send(mePath, { method: "PATCH", headers, json: { email: other.email.toUpperCase() } })
+      const email = yield* send(mePath, {
+        method: "PATCH",
+        headers,
+        json: { email: other.email.toUpperCase(), current_password: user.password },
+      })
       expectProblem(email, 409, "email_already_registered")
       const name = yield* send(mePath, { method: "PATCH", headers, json: { username: other.username.toUpperCase() } })
       expectProblem(name, 409, "username_taken")

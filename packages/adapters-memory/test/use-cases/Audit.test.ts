@@ -103,7 +103,11 @@ layer(TestDomain)("audit trail", (it) => {
       yield* (yield* PasswordRecovery).reset(link, Redacted.make("a brand new password"), phone)
       expect(yield* theOne(user.id, "password_reset_completed")).toEqual(self)
 
-      const moved = yield* own.updateProfile(user, profileChanges({ email: `x${user.email}` }), phone)
+      const moved = yield* own.updateProfile(
+        user,
+        profileChanges({ email: `x${user.email}`, current_password: "a brand new password" }),
+        phone,
+      )
       expect(yield* theOne(user.id, "email_changed")).toEqual(self)
       const verifyLink = tokenIn(yield* mailTo(moved.email, VERIFY_SUBJECT), "verify-email")
       yield* (yield* EmailVerification).verify(verifyLink, phone)

@@ -46,8 +46,10 @@ const request = (actor: User, client: Client = aClient) =>
   Effect.flatMap(EmailVerification, (verification) => Effect.either(verification.request(actor, client)))
 /** The next verification link mailed to `address`, as a token. */
 const linkTo = (address: string) => Effect.map(mailTo(address, VERIFY_SUBJECT), (m) => tokenIn(m, "verify-email"))
-const changeEmail = (actor: User, address: string) =>
-  Effect.flatMap(OwnAccount, (own) => own.updateProfile(actor, profileChanges({ email: address })))
+const changeEmail = (actor: User, address: string, password = "member password") =>
+  Effect.flatMap(OwnAccount, (own) =>
+    own.updateProfile(actor, profileChanges({ email: address, current_password: password })),
+  )
 const current = (user: User) => Effect.map(storedUser(user.id), Option.getOrThrow)
 /** A member who followed the link mailed on registration. */
 const aVerifiedMember = Effect.gen(function* () {
@@ -229,7 +231,7 @@ layer(RequiringVerification)("email verification - REQUIRE_EMAIL_VERIFICATION", 
     Effect.gen(function* () {
       const root = yield* aSuperuser
       const signedIn = Either.getOrThrow(yield* logIn(root.username, "root password", aClient))
-      yield* changeEmail(root, `moved-${root.email}`)
+      yield* changeEmail(root, `moved-${root.email}`, "root password")
       const refreshed = yield* Effect.either((yield* Sessions).refresh(signedIn.refreshToken, aClient))
       expect(refreshed).toEqual(Either.left(new EmailNotVerified()))
       expect(yield* verify(yield* linkTo(`moved-${root.email}`))).toEqual(Either.right(undefined))

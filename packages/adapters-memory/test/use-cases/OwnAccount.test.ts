@@ -43,7 +43,10 @@ describe("a user's own account", () => {
       const other = yield* aMember()
       const me = yield* aMember()
       const result = yield* Effect.either(
-        (yield* OwnAccount).updateProfile(me, changes({ email: other.email.toUpperCase() })),
+        (yield* OwnAccount).updateProfile(
+          me,
+          changes({ email: other.email.toUpperCase(), current_password: "member password" }),
+        ),
       )
       expect(result).toEqual(Either.left(new EmailAlreadyRegistered()))
     }).pipe(Effect.provide(TestDomain)),

@@ -161,7 +161,7 @@ layer(TestDomain)("password recovery", (it) => {
       expect(yield* reset(resetByAdmin.token, "a brand new password")).toEqual(Either.left(new TokenInvalid()))
 
       const movedAway = yield* aMemberWithALink
-      const profile = profileChanges({ email: `moved-${movedAway.user.email}` })
+      const profile = profileChanges({ email: `moved-${movedAway.user.email}`, current_password: "member password" })
       yield* own.updateProfile(movedAway.user, profile)
       expect(yield* reset(movedAway.token, "a brand new password")).toEqual(Either.left(new TokenInvalid()))
 
@@ -217,7 +217,9 @@ layer(Races.layer)("password recovery - races", (it) => {
       const user = yield* aMember()
       const moved = `moved-${user.email}`
       // The change lands after the request looked the account up, before the request's link is stored.
-      yield* Races.beforeNextIssue(own.updateProfile(user, profileChanges({ email: moved })))
+      yield* Races.beforeNextIssue(
+        own.updateProfile(user, profileChanges({ email: moved, current_password: "member password" })),
+      )
       yield* forgot(user.email)
       const token = yield* resetTokenFor(user.email)
       expect(Option.map(yield* storedUser(user.id), (u) => u.email)).toEqual(Option.some(moved))

@@ -22,7 +22,7 @@ import {
   type UsernameTaken,
 } from "../users/errors.js"
 import { type ListingPage, type ListingRequest, listUsers, type PageTooDeep } from "../users/Listing.js"
-import { ProfileChanges } from "../users/OwnAccount.js"
+import { profileFields } from "../users/OwnAccount.js"
 import { Email, generateUserId, User, type UserId, Username } from "../users/User.js"
 import { stamped, UserRepository } from "../users/UserRepository.js"
 
@@ -38,7 +38,7 @@ export type NewAccount = typeof NewAccount.Type
 
 /** What a superuser may change of any account: profile, standing, and a new password. */
 export const AccountChanges = Schema.Struct({
-  ...ProfileChanges.fields,
+  ...profileFields,
   is_active: Schema.optionalWith(Schema.Boolean, { exact: true }),
   is_superuser: Schema.optionalWith(Schema.Boolean, { exact: true }),
   email_verified: Schema.optionalWith(Schema.Boolean, { exact: true }),

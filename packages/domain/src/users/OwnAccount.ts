@@ -1,10 +1,10 @@
-import { Effect, Option, Schema } from "effect"
+import { Effect, Option, type Redacted, Schema } from "effect"
 import type { AuditEventId } from "../audit/AuditEvent.js"
 import { AuditTrail } from "../audit/AuditTrail.js"
 import { PresentedPassword } from "../auth/Accounts.js"
 import type { Client } from "../auth/Client.js"
 import { WrongPassword } from "../auth/errors.js"
-import { Password } from "../auth/Password.js"
+import { Password, type PasswordHash } from "../auth/Password.js"
 import { PasswordHasher } from "../auth/PasswordHasher.js"
 import { PasswordPolicy, type PasswordRejected } from "../auth/PasswordPolicy.js"
 import type { RateLimited } from "../limits/errors.js"
@@ -13,17 +13,33 @@ import { MailDelivery } from "../mail/MailDelivery.js"
 import type { SessionId } from "../sessions/Session.js"
 import { Transactions } from "../Transactions.js"
 import { AccountEvents } from "./AccountEvents.js"
-import { type EmailAlreadyRegistered, type LastActiveSuperuser, UserNotFound, type UsernameTaken } from "./errors.js"
+import {
+  CurrentPasswordRequired,
+  type EmailAlreadyRegistered,
+  type LastActiveSuperuser,
+  UserNotFound,
+  type UsernameTaken,
+} from "./errors.js"
 import { AvatarUrl, Bio, Email, FullName, normalizeLogin, type User, Username } from "./User.js"
 import { stamped, UserRepository } from "./UserRepository.js"
 
-/** What a user may change of their own profile; privileges and unknown fields are refused. */
-export const ProfileChanges = Schema.Struct({
+/** The fields of a profile that can change (by its owner, or a superuser). */
+export const profileFields = {
   email: Schema.optionalWith(Email, { exact: true }),
   username: Schema.optionalWith(Username, { exact: true }),
   full_name: Schema.optionalWith(Schema.NullOr(FullName), { exact: true }),
   bio: Schema.optionalWith(Schema.NullOr(Bio), { exact: true }),
   avatar_url: Schema.optionalWith(Schema.NullOr(AvatarUrl), { exact: true }),
+}
+
+/**
+ * What a user may change of their own profile; privileges and unknown fields are refused. A new
+ * email needs the account's password too: whoever holds a stolen access token must not be able to
+ * move the account to their own address (and from there reset the password).
+ */
+export const ProfileChanges = Schema.Struct({
+  ...profileFields,
+  current_password: Schema.optionalWith(PresentedPassword, { exact: true }),
 }).annotations({ identifier: "ProfileChanges", parseOptions: { onExcessProperty: "error" } })
 export type ProfileChanges = typeof ProfileChanges.Type
 
@@ -46,6 +62,25 @@ export class OwnAccount extends Effect.Service<OwnAccount>()("userkit/OwnAccount
     const mail = yield* MailDelivery
 
     /**
+     * The account's password, typed again to authorize a change: a wrong one is a failed guess at
+     * it, counted as a failed login is, with no way past the wait (whoever holds a token, from
+     * wherever, guesses at the same pace), so a stolen access token does not let its holder guess
+     * the password at bcrypt's pace.
+     */
+    const proveOwnership = (
+      actor: User,
+      presented: Redacted.Redacted<string>,
+      current: PasswordHash,
+      client: Client | undefined,
+    ): Effect.Effect<void, WrongPassword | RateLimited> =>
+      Effect.gen(function* () {
+        const subject = `password-change:${actor.id}`
+        if (client !== undefined) yield* limits.claimGuess(subject, Option.none(), client)
+        if (!(yield* hasher.verify(presented, current))) return yield* new WrongPassword()
+        if (client !== undefined) yield* limits.guessed(subject, actor.id, client)
+      })
+
+    /**
      * The caller's own profile, changed; a new email or username must be free. Only the profile
      * fields sent are written, never a flag: an administrator's concurrent change stands.
      */
@@ -53,15 +88,21 @@ export class OwnAccount extends Effect.Service<OwnAccount>()("userkit/OwnAccount
       actor: User,
       changes: ProfileChanges,
       client?: Client,
-    ): Effect.fn.Return<User, EmailAlreadyRegistered | UsernameTaken | UserNotFound | RateLimited> {
-      const update = yield* stamped(changes)
-      if (changes.email === undefined) return yield* users.updateProfile(actor.id, update)
+    ): Effect.fn.Return<
+      User,
+      EmailAlreadyRegistered | UsernameTaken | UserNotFound | RateLimited | CurrentPasswordRequired | WrongPassword
+    > {
+      const { current_password, ...fields } = changes
+      const update = yield* stamped(fields)
+      if (fields.email === undefined) return yield* users.updateProfile(actor.id, update)
       const before = yield* users.findById(actor.id)
       if (Option.isNone(before)) return yield* new UserNotFound()
-      if (normalizeLogin(changes.email) !== normalizeLogin(before.value.user.email)) {
+      if (normalizeLogin(fields.email) !== normalizeLogin(before.value.user.email)) {
         // Each change mails two addresses, and a taken address answers 409: both are counted.
         if (client !== undefined) yield* limits.fromAddress("emailChange", client)
         yield* limits.forAccount("emailChange", actor.id, client)
+        if (current_password === undefined) return yield* new CurrentPasswordRequired()
+        yield* proveOwnership(actor, current_password, before.value.passwordHash, client)
       }
       const [updated, messages] = yield* tx.atomically(
         Effect.gen(function* () {
@@ -91,12 +132,8 @@ export class OwnAccount extends Effect.Service<OwnAccount>()("userkit/OwnAccount
       const stored = yield* users.findById(actor.id)
       if (Option.isNone(stored)) return yield* new UserNotFound()
       yield* policy.check(change.new_password, stored.value.user, "new_password")
-      const subject = `password-change:${actor.id}`
-      // No way past the wait here: whoever holds a token, from wherever, guesses at the same pace.
-      yield* limits.claimGuess(subject, Option.none(), client)
       const current = stored.value.passwordHash
-      if (!(yield* hasher.verify(change.current_password, current))) return yield* new WrongPassword()
-      yield* limits.guessed(subject, actor.id, client)
+      yield* proveOwnership(actor, change.current_password, current, client)
       const next = yield* hasher.hash(change.new_password)
       yield* tx.atomically(
         Effect.gen(function* () {

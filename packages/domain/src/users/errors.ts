@@ -31,3 +31,13 @@ export class Forbidden extends Schema.TaggedError<Forbidden>()("Forbidden", {}) 
     return "only a superuser may do this"
   }
 }
+
+/** A change that needs the account's password (a new email) came without it. */
+export class CurrentPasswordRequired extends Schema.TaggedError<CurrentPasswordRequired>()(
+  "CurrentPasswordRequired",
+  {},
+) {
+  override get message() {
+    return "changing the email needs current_password: the account's password"
+  }
+}
