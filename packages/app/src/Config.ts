@@ -59,6 +59,8 @@ export interface AppConfig {
   readonly recovery: RecoveryRules
   /** How long security events are kept. */
   readonly auditRetentionDays: number
+  /** Processes serving the port (node's cluster); 1 runs the app in this process alone. */
+  readonly webConcurrency: number
 }
 
 export interface MailSettings {
@@ -302,6 +304,7 @@ export const AppConfig: Config.Config<AppConfig> = Config.all({
   mail: mailSettings,
   recovery: recoverySettings,
   auditRetentionDays: integerIn("AUDIT_RETENTION_DAYS", 1, 36500, 365),
+  webConcurrency: integerIn("WEB_CONCURRENCY", 1, 64, 1),
   trustedProxies: Config.string("TRUSTED_PROXIES").pipe(
     Config.withDefault(""),
     Config.mapOrFail((list) =>
@@ -328,6 +331,12 @@ export const AppConfig: Config.Config<AppConfig> = Config.all({
           ),
         )
       const kind = Option.getOrElse(storeChoice, () => (Option.isSome(databaseUrl) ? "postgres" : "embedded"))
+      // The embedded engine is one process's (it locks DATA_DIR), and memory would give each worker
+      // its own accounts: several workers need a PostgreSQL server.
+      if (config.webConcurrency > 1 && kind !== "postgres")
+        return Either.left(
+          ConfigError.InvalidData(["WEB_CONCURRENCY"], "more than 1 needs DATABASE_URL (a PostgreSQL server)"),
+        )
       switch (kind) {
         case "memory":
           return Either.right({ ...config, store: { kind } })

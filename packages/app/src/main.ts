@@ -1,16 +1,25 @@
 import type { Server } from "node:http"
-import { Cause, ConfigError, Effect, Exit, Layer } from "effect"
+import { Cause, ConfigError, Effect, Exit, Layer, Option } from "effect"
 import { AppConfig, describeConfigError } from "./Config.js"
 import { appLayer } from "./Live.js"
 import { loggerLayer } from "./Logging.js"
 import { createNodeServer } from "./NodeServer.js"
 import { resolveSecretKey } from "./SecretKey.js"
+import { runWorkers, servesItself } from "./Workers.js"
 
 // How long in-flight requests may take to finish after SIGTERM before connections are cut.
 const GRACE_MS = 10_000
 
 const program = Effect.gen(function* () {
   const config = yield* AppConfig
+  if (!servesItself(config.webConcurrency))
+    return yield* Effect.gen(function* () {
+      if (Option.isSome(config.limits) && Option.isNone(config.redisUrl))
+        yield* Effect.logWarning(
+          `WEB_CONCURRENCY=${config.webConcurrency} without REDIS_URL: each worker counts the rate limits apart`,
+        )
+      yield* runWorkers(config.webConcurrency)
+    }).pipe(Effect.provide(loggerLayer(config)))
   const server = createNodeServer(config.server)
   stopGracefullyOnSignals(server)
   return yield* Effect.gen(function* () {

@@ -95,6 +95,9 @@ describe("configuration from the environment", () => {
         [{ NODE_ENV: "production", REQUIRE_EMAIL_VERIFICATION: "true" }, "REQUIRE_EMAIL_VERIFICATION"],
         [{ AUDIT_RETENTION_DAYS: "0" }, "AUDIT_RETENTION_DAYS"],
         [{ NODE_ENV: "production", SMTP_URL: "smtp://mail.example.com" }, "PUBLIC_URL"],
+        [{ WEB_CONCURRENCY: "2" }, "WEB_CONCURRENCY"],
+        [{ WEB_CONCURRENCY: "2", USERKIT_STORE: "memory" }, "WEB_CONCURRENCY"],
+        [{ WEB_CONCURRENCY: "0", DATABASE_URL: "postgres://db/x" }, "WEB_CONCURRENCY"],
         [{ RATE_LIMIT_PASSWORD_FORGOT: "many" }, "RATE_LIMIT_PASSWORD_FORGOT"],
         [{ RATE_LIMIT_RECOVERY_PER_ACCOUNT: "5/0" }, "RATE_LIMIT_RECOVERY_PER_ACCOUNT"],
       ]

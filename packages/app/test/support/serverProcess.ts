@@ -22,6 +22,8 @@ export interface ServerProcess {
   /** Sends the signal and resolves with the exit code. */
   readonly stop: (signal?: NodeJS.Signals) => Promise<number | null>
   readonly exited: Promise<number | null>
+  /** The process's id (with WEB_CONCURRENCY > 1, the primary's). */
+  readonly pid: number
 }
 
 /** Runs `src/main.ts` exactly as `pnpm start` does, with only the given environment. */
@@ -78,6 +80,7 @@ export const startServer = async (env: Record<string, string>, timeoutMs = 60_00
     url,
     output,
     exited,
+    pid: child.pid ?? 0,
     stop: (signal = "SIGTERM") => {
       child.kill(signal)
       return exited
