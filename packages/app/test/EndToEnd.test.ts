@@ -1,12 +1,11 @@
 import { mkdtemp, rm } from "node:fs/promises"
-import { request as httpRequest } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { createRemoteJWKSet, jwtVerify } from "jose"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { freshDatabase, testDatabaseUrl } from "./support/databases.js"
 import { get, postForm, postJson, send } from "./support/http.js"
-import { type ServerProcess, startServer } from "./support/serverProcess.js"
+import { registerAcrossStop, type ServerProcess, startServer } from "./support/serverProcess.js"
 
 interface Engine {
   readonly name: string
@@ -202,23 +201,7 @@ describe.each(engines)("the server process on $name", (engine) => {
   it("finishes a request in flight when told to stop, then exits cleanly", async () => {
     // The body arrives in two halves with SIGTERM between them: the request is truly in flight.
     const body = JSON.stringify({ email: "late@example.com", username: "late", password })
-    const { status, exit } = await new Promise<{ status: number; exit: Promise<number | null> }>((resolve, reject) => {
-      let exit: Promise<number | null> = Promise.resolve(null)
-      const request = httpRequest(`${server.url}/api/v1/auth/register`, {
-        method: "POST",
-        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
-      })
-      request.on("response", (response) => {
-        response.resume()
-        resolve({ status: response.statusCode ?? 0, exit })
-      })
-      request.on("error", reject)
-      request.write(body.slice(0, 10))
-      setTimeout(() => {
-        exit = server.stop("SIGTERM")
-        setTimeout(() => request.end(body.slice(10)), 300)
-      }, 200)
-    })
+    const { status, exit } = await registerAcrossStop(server, body)
     expect(status).toBe(201)
     expect(await exit).toBe(0)
     await expect(fetch(`${server.url}/health`)).rejects.toThrow()

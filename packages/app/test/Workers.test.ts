@@ -1,10 +1,9 @@
 import { execFileSync } from "node:child_process"
-import { request as httpRequest } from "node:http"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { freshDatabase, testDatabaseUrl } from "./support/databases.js"
 import { get, postForm, postJson } from "./support/http.js"
 import { eventually } from "./support/mail.js"
-import { type ServerProcess, startServer } from "./support/serverProcess.js"
+import { registerAcrossStop, type ServerProcess, startServer } from "./support/serverProcess.js"
 
 const password = "a long enough passphrase"
 
@@ -73,23 +72,7 @@ describe.runIf(testDatabaseUrl !== undefined)("WEB_CONCURRENCY=2: two workers on
   it("drains every worker on SIGTERM: a request in flight finishes, then the primary exits 0", async () => {
     const workers = childrenOf(server.pid)
     const body = JSON.stringify({ email: "late@example.com", username: "late", password })
-    const { status, exit } = await new Promise<{ status: number; exit: Promise<number | null> }>((resolve, reject) => {
-      let exit: Promise<number | null> = Promise.resolve(null)
-      const request = httpRequest(`${server.url}/api/v1/auth/register`, {
-        method: "POST",
-        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
-      })
-      request.on("response", (response) => {
-        response.resume()
-        resolve({ status: response.statusCode ?? 0, exit })
-      })
-      request.on("error", reject)
-      request.write(body.slice(0, 10))
-      setTimeout(() => {
-        exit = server.stop("SIGTERM")
-        setTimeout(() => request.end(body.slice(10)), 300)
-      }, 200)
-    })
+    const { status, exit } = await registerAcrossStop(server, body)
     expect(status).toBe(201)
     expect(await exit).toBe(0)
     for (const worker of workers) expect(() => process.kill(worker, 0)).toThrow()

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process"
+import { request as httpRequest } from "node:http"
 import { createServer } from "node:net"
 import { fileURLToPath } from "node:url"
 
@@ -87,3 +88,26 @@ export const startServer = async (env: Record<string, string>, timeoutMs = 60_00
     },
   }
 }
+
+/**
+ * A registration whose body arrives in two halves with SIGTERM sent to `server` between them, so the
+ * request is truly in flight when the stop begins: its status, and the server's exit.
+ */
+export const registerAcrossStop = (server: ServerProcess, body: string) =>
+  new Promise<{ status: number; exit: Promise<number | null> }>((resolve, reject) => {
+    let exit: Promise<number | null> = Promise.resolve(null)
+    const request = httpRequest(`${server.url}/api/v1/auth/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+    })
+    request.on("response", (response) => {
+      response.resume()
+      resolve({ status: response.statusCode ?? 0, exit })
+    })
+    request.on("error", reject)
+    request.write(body.slice(0, 10))
+    setTimeout(() => {
+      exit = server.stop("SIGTERM")
+      setTimeout(() => request.end(body.slice(10)), 300)
+    }, 200)
+  })
