@@ -64,9 +64,12 @@ export const make = (options: Options): Effect.Effect<AccessTokens["Type"]> =>
         catch: () => new InvalidToken(),
       }).pipe(Effect.map(({ payload }) => payload)),
     )
-    const verify = Effect.fn("JwtAccessTokens.verify")(function* (token: Redacted.Redacted<string>) {
-      return yield* verified(Redacted.value(token), yield* Clock.currentTimeMillis)
-    })
+    // Every request verifies a token: its span without the stack traces Effect.fn and withSpan capture per call.
+    const verify = (token: Redacted.Redacted<string>) =>
+      Clock.currentTimeMillis.pipe(
+        Effect.flatMap((now) => verified(Redacted.value(token), now)),
+        Effect.withSpan("JwtAccessTokens.verify", { captureStackTrace: false }),
+      )
 
     return AccessTokens.of({ issue, verify })
   })

@@ -29,7 +29,8 @@ export const make: Effect.Effect<SessionOwners["Type"], never, SqlClient.SqlClie
         Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), (stored) => stored.user)),
         Effect.catchTag("ParseError", rowDefect("finding a session's owner")),
         Effect.catchTag("SqlError", sqlDefect("finding a session's owner")),
-        Effect.withSpan("PgSessionOwners.findLive"),
+        // Every authenticated request runs it: no stack trace captured per call.
+        Effect.withSpan("PgSessionOwners.findLive", { captureStackTrace: false }),
       ),
   })
 })
