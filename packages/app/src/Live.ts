@@ -1,6 +1,6 @@
 import type { Server } from "node:http"
 import { join } from "node:path"
-import { HttpServer } from "@effect/platform"
+import { HttpMiddleware, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import {
   BcryptPasswordHasher,
@@ -201,6 +201,8 @@ const httpLayer = (config: AppConfig, secretKey: Redacted.Redacted<string>) =>
  */
 export const appLayer = (config: AppConfig, secretKey: Redacted.Redacted<string>, server: () => Server) =>
   httpLayer(config, secretKey).pipe(
+    // The platform's request span reads the URL and copies the headers even with the tracer off.
+    HttpMiddleware.withTracerDisabledWhen(() => true),
     HttpServer.withLogAddress,
     Layer.provide(NodeHttpServer.layer(server, { port: config.port, host: config.host })),
     Layer.merge(purges(Duration.days(config.auditRetentionDays))),
