@@ -20,11 +20,23 @@ import {
   type User,
 } from "@userkit/domain"
 import { aClient } from "@userkit/domain/testing"
-import { Array as Arr, DateTime, Effect, Either, Layer, Option, Redacted, Schema, TestClock } from "effect"
+import {
+  Array as Arr,
+  DateTime,
+  Effect,
+  Either,
+  Layer,
+  Option,
+  Redacted,
+  Schema,
+  TestClock,
+  TestServices,
+} from "effect"
 import { MemoryDomain } from "../../src/index.js"
 import { aMember, aSuperuser, TestDomain } from "../support/domain.js"
 import {
   CHANGED_SUBJECT,
+  capturingLogger,
   DomainWithoutMail,
   domainWithIssueHook,
   email,
@@ -249,4 +261,16 @@ describe("email verification - no mailer", () => {
       expect(Either.isRight(yield* logIn(user.username, "member password", aClient))).toBe(true)
     }).pipe(Effect.provide(DomainWithoutMail)),
   )
+
+  it.effect("an email change sends nothing and logs no failed send: there is nothing to send with", () => {
+    const { lines, logger } = capturingLogger()
+    return Effect.gen(function* () {
+      const user = yield* aMember()
+      const moved = yield* changeEmail(user, `moved-${user.email}`)
+      expect(moved.email_verified).toBe(false)
+      // Whatever was started in the background has had time to fail and say so.
+      yield* TestServices.provideLive(Effect.sleep("50 millis"))
+      expect(lines.filter((line) => line.includes("mail"))).toEqual([])
+    }).pipe(Effect.provide(Layer.merge(DomainWithoutMail, logger)))
+  })
 })

@@ -35,7 +35,8 @@ export class MailDelivery extends Effect.Service<MailDelivery>()("userkit/MailDe
               : Effect.logWarning(`mail to ${message.to} ("${message.subject}") not sent yet: ${failure.reason}`),
           ),
           Effect.retry({ schedule: retryPolicy, while: (failure: MailNotSent) => !failure.permanent }),
-          Effect.tapError((failure) =>
+          // Said once, here: the failure stops with this line (Background would log it again).
+          Effect.catchAll((failure) =>
             Effect.logError(`mail to ${message.to} ("${message.subject}") not sent: ${failure.reason}`),
           ),
           Effect.withSpan("MailDelivery.send"),
@@ -61,8 +62,12 @@ export class MailDelivery extends Effect.Service<MailDelivery>()("userkit/MailDe
       /** Fails when this deployment cannot send mail at all: check before promising a link. */
       requireConfigured: mailer.configured ? Effect.void : Effect.fail(new MailUnavailable()),
       configured: mailer.configured,
-      /** Sends each message in the background; the caller's answer does not depend on them. */
-      dispatch: (...messages: ReadonlyArray<MailMessage>) => Effect.forEach(messages, enqueue, { discard: true }),
+      /**
+       * Sends each message in the background; the caller's answer does not depend on them. Where
+       * no mailer is configured, nothing is sent (the deployment chose so), and nothing is logged.
+       */
+      dispatch: (...messages: ReadonlyArray<MailMessage>) =>
+        mailer.configured ? Effect.forEach(messages, enqueue, { discard: true }) : Effect.void,
     } as const
   }),
 }) {}
