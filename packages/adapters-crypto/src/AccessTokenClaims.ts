@@ -1,5 +1,5 @@
-import { InvalidToken, SessionId, type TokenGrant, UserId } from "@userkit/domain"
-import { Duration, Effect, Schema } from "effect"
+import { hotSpan, InvalidToken, SessionId, type TokenGrant, UserId } from "@userkit/domain"
+import { Clock, Duration, Effect, Redacted, Schema } from "effect"
 import type { JWTPayload } from "jose"
 
 // What both signers of access tokens (HS256, EdDSA) share: their type, the claims they carry, and
@@ -69,3 +69,16 @@ export const rememberingVerified = (
     )
   }
 }
+
+/**
+ * `AccessTokens.verify` through the memory of verified tokens (`rememberingVerified`), at the
+ * Clock's now, in a span named `name` where traces are kept (every request runs it: see hotSpan).
+ */
+export const verifier = (
+  name: string,
+  verifyFully: (jwt: string, nowMillis: number) => Effect.Effect<JWTPayload, InvalidToken>,
+): Effect.Effect<(token: Redacted.Redacted<string>) => Effect.Effect<TokenGrant, InvalidToken>> =>
+  Effect.map(hotSpan(name), (span) => {
+    const verified = rememberingVerified(verifyFully)
+    return (token) => span(Effect.flatMap(Clock.currentTimeMillis, (now) => verified(Redacted.value(token), now)))
+  })

@@ -1,6 +1,6 @@
 import { AccessTokens, type TokenGrant } from "@userkit/domain"
 import { Clock, DateTime, type Duration, Effect, Layer, Redacted } from "effect"
-import { ACCESS_TOKEN_TYPE, grantClaims, rememberingVerified, ttlSeconds } from "./AccessTokenClaims.js"
+import { ACCESS_TOKEN_TYPE, grantClaims, ttlSeconds, verifier } from "./AccessTokenClaims.js"
 import { SigningKeyRing } from "./SigningKeyRing.js"
 
 export interface Options {
@@ -27,13 +27,7 @@ export const make = (options: Options): Effect.Effect<AccessTokens["Type"], neve
     })
 
     // The ring pins each key's algorithm and checks typ, iss, aud, exp, nbf and iat (30 s of skew).
-    const verified = rememberingVerified((jwt) => ring.verify(jwt, { typ: ACCESS_TOKEN_TYPE }))
-    // Every request verifies a token: its span without the stack traces Effect.fn and withSpan capture per call.
-    const verify = (token: Redacted.Redacted<string>) =>
-      Clock.currentTimeMillis.pipe(
-        Effect.flatMap((now) => verified(Redacted.value(token), now)),
-        Effect.withSpan("EdDsaAccessTokens.verify", { captureStackTrace: false }),
-      )
+    const verify = yield* verifier("EdDsaAccessTokens.verify", (jwt) => ring.verify(jwt, { typ: ACCESS_TOKEN_TYPE }))
 
     return AccessTokens.of({ issue, verify })
   })

@@ -2,7 +2,7 @@ import { webcrypto } from "node:crypto"
 import { AccessTokens, InvalidToken, type TokenGrant } from "@userkit/domain"
 import { Clock, DateTime, type Duration, Effect, Layer, Redacted } from "effect"
 import { jwtVerify, SignJWT } from "jose"
-import { ACCESS_TOKEN_TYPE, grantClaims, rememberingVerified, ttlSeconds } from "./AccessTokenClaims.js"
+import { ACCESS_TOKEN_TYPE, grantClaims, ttlSeconds, verifier } from "./AccessTokenClaims.js"
 
 export interface Options {
   /** HMAC key, at least 32 bytes of UTF-8 (RFC 7518 asks for a key as long as the hash). */
@@ -48,7 +48,7 @@ export const make = (options: Options): Effect.Effect<AccessTokens["Type"]> =>
     })
 
     // Every refusal is the same InvalidToken, carrying neither the token nor jose's reason.
-    const verified = rememberingVerified((jwt, now) =>
+    const verify = yield* verifier("JwtAccessTokens.verify", (jwt, now) =>
       Effect.tryPromise({
         try: () =>
           jwtVerify(jwt, key, {
@@ -64,12 +64,6 @@ export const make = (options: Options): Effect.Effect<AccessTokens["Type"]> =>
         catch: () => new InvalidToken(),
       }).pipe(Effect.map(({ payload }) => payload)),
     )
-    // Every request verifies a token: its span without the stack traces Effect.fn and withSpan capture per call.
-    const verify = (token: Redacted.Redacted<string>) =>
-      Clock.currentTimeMillis.pipe(
-        Effect.flatMap((now) => verified(Redacted.value(token), now)),
-        Effect.withSpan("JwtAccessTokens.verify", { captureStackTrace: false }),
-      )
 
     return AccessTokens.of({ issue, verify })
   })

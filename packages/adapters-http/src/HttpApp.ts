@@ -14,6 +14,7 @@ import * as AdminHandlers from "./admin/Handlers.js"
 import * as AuthHandlers from "./auth/Handlers.js"
 import * as ClientAddress from "./edge/ClientAddress.js"
 import type * as Cors from "./edge/Cors.js"
+import * as Direct from "./edge/Direct.js"
 import * as Edge from "./edge/Edge.js"
 import * as HttpMetrics from "./edge/HttpMetrics.js"
 import * as RouteNote from "./edge/RouteNote.js"
@@ -51,6 +52,11 @@ export interface Options {
   readonly cursorKey: Redacted.Redacted<Uint8Array>
   /** The public keys served at `/.well-known/jwks.json`; an empty set when absent (HMAC-signed tokens). */
   readonly publicKeys?: Effect.Effect<Jwks>
+  /**
+   * Answer `GET /health` and `GET /api/v1/auth/me` without the router where they are the ordinary
+   * case (see edge/Direct.ts), when served by `NodeServing.layer`. Default on; the answers are the same.
+   */
+  readonly directRoutes?: boolean
 }
 
 const DOCS_PATH = "/docs"
@@ -124,6 +130,7 @@ export const layer = (
             ),
           ),
         ),
+        Layer.provide(options.directRoutes === false ? Layer.empty : Direct.layer),
         Layer.provide(options.metrics === true ? HttpMetrics.layer(options.metricsGauges ?? []) : HttpMetrics.disabled),
         // `GET /users/` is the seed clients' spelling of `GET /users`: every route answers both.
         Layer.provide(HttpRouter.setRouterConfig({ ignoreTrailingSlash: true })),

@@ -5,7 +5,7 @@ import { PGlite } from "@electric-sql/pglite"
 import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm"
 import { createPgConfig } from "@electric-sql/pglite/node-postgres"
 import { Effect, Layer } from "effect"
-import { type PoolStats, pooledClient } from "./ConnectionPool.js"
+import { type PoolQuery, type PoolStats, pooledClient } from "./ConnectionPool.js"
 import { type DataDirectoryUnavailable, lockDataDirectory } from "./DataDirectoryLock.js"
 
 export interface Options {
@@ -44,7 +44,10 @@ const openDatabase = (dataDir: string | undefined) =>
  */
 export const layer = (
   options: Options = {},
-): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient | PoolStats, SqlError.SqlError | DataDirectoryUnavailable> =>
+): Layer.Layer<
+  PgClient.PgClient | SqlClient.SqlClient | PoolStats | PoolQuery,
+  SqlError.SqlError | DataDirectoryUnavailable
+> =>
   Layer.unwrapScoped(
     Effect.gen(function* () {
       if (options.dataDir !== undefined) yield* lockDataDirectory(options.dataDir)

@@ -1,7 +1,7 @@
 import type { SqlClient, SqlError } from "@effect/sql"
 import type { PgClient } from "@effect/sql-pg"
 import { Duration, type Layer, Redacted } from "effect"
-import { type PoolStats, pooledClient } from "./ConnectionPool.js"
+import { type PoolQuery, type PoolStats, pooledClient, preparingClient } from "./ConnectionPool.js"
 
 // pg's own default.
 const DEFAULT_POOL_SIZE = 10
@@ -17,6 +17,11 @@ export interface Options {
    * request gets a 503); 3 seconds when absent. pg's default is to wait forever.
    */
   readonly connectTimeout?: Duration.DurationInput | undefined
+  /**
+   * Prepare the statements on each connection (see `preparingClient`); default true. Off for a
+   * pooler that cannot keep them per client: PgBouncer in transaction mode before 1.21.
+   */
+  readonly preparedStatements?: boolean | undefined
 }
 
 /**
@@ -25,10 +30,11 @@ export interface Options {
  */
 export const layer = (
   options: Options,
-): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient | PoolStats, SqlError.SqlError> =>
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient | PoolStats | PoolQuery, SqlError.SqlError> =>
   pooledClient({
     connectionString: Redacted.isRedacted(options.url) ? Redacted.value(options.url) : options.url,
     max: options.maxConnections ?? DEFAULT_POOL_SIZE,
+    ...(options.preparedStatements === false ? {} : { Client: preparingClient() }),
     // A server that stops answering (a failover, a dropped route) fails a query in seconds, not
     // after the operating system's minutes of retries.
     connectionTimeoutMillis: Duration.toMillis(options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT),

@@ -1,4 +1,4 @@
-export { PoolStats, type PoolUse } from "./ConnectionPool.js"
+export { PoolQuery, PoolStats, type PoolUse } from "./ConnectionPool.js"
 export { DataDirectoryUnavailable } from "./DataDirectoryLock.js"
 export * as EmbeddedEngine from "./EmbeddedEngine.js"
 export * as Migrator from "./Migrator.js"

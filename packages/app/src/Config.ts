@@ -17,7 +17,12 @@ import { Config, ConfigError, Duration, Either, LogLevel, Option, Redacted } fro
 /** Where users live: chosen by USERKIT_STORE, else by whether DATABASE_URL is set. */
 export type StoreChoice =
   | { readonly kind: "memory" }
-  | { readonly kind: "postgres"; readonly url: Redacted.Redacted<string> }
+  | {
+      readonly kind: "postgres"
+      readonly url: Redacted.Redacted<string>
+      /** Statements prepared per connection (DATABASE_PREPARED_STATEMENTS, default true). */
+      readonly preparedStatements: boolean
+    }
   | { readonly kind: "embedded"; readonly dataDir: string }
 
 export interface AppConfig {
@@ -249,6 +254,7 @@ export const AppConfig: Config.Config<AppConfig> = Config.all({
   ),
   storeChoice: Config.option(Config.literal("memory", "postgres", "embedded")("USERKIT_STORE")),
   databaseUrl: Config.option(Config.redacted("DATABASE_URL")),
+  preparedStatements: Config.boolean("DATABASE_PREPARED_STATEMENTS").pipe(Config.withDefault(true)),
   dataDir: Config.nonEmptyString("DATA_DIR").pipe(Config.withDefault("./.data")),
   secretKey: Config.option(Config.redacted("SECRET_KEY")),
   accessTokenMinutes: integerIn("ACCESS_TOKEN_EXPIRE_MINUTES", 1, 24 * 60, 15),
@@ -315,7 +321,13 @@ export const AppConfig: Config.Config<AppConfig> = Config.all({
   ),
 }).pipe(
   Config.mapOrFail(
-    ({ storeChoice, databaseUrl, recovery, ...rest }): Either.Either<AppConfig, ConfigError.ConfigError> => {
+    ({
+      storeChoice,
+      databaseUrl,
+      preparedStatements,
+      recovery,
+      ...rest
+    }): Either.Either<AppConfig, ConfigError.ConfigError> => {
       const config = { ...rest, recovery: recoveryRules(rest.port, recovery) }
       // Production has no outbox: with no SMTP_URL, nothing can be mailed, so no address can be verified.
       if (config.production && config.recovery.requireVerifiedEmail && Option.isNone(config.mail.smtp))
@@ -346,7 +358,7 @@ export const AppConfig: Config.Config<AppConfig> = Config.all({
           return Option.match(databaseUrl, {
             onNone: () =>
               Either.left(ConfigError.MissingData(["DATABASE_URL"], "USERKIT_STORE=postgres needs DATABASE_URL")),
-            onSome: (url) => Either.right({ ...config, store: { kind, url } }),
+            onSome: (url) => Either.right({ ...config, store: { kind, url, preparedStatements } }),
           })
       }
     },

@@ -1,7 +1,6 @@
 import type { Server } from "node:http"
 import { join } from "node:path"
 import { HttpMiddleware, HttpServer } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
 import {
   BcryptPasswordHasher,
   EdDsaAccessTokens,
@@ -9,7 +8,7 @@ import {
   PwnedPasswords,
   SigningKeyRing,
 } from "@userkit/adapters-crypto"
-import { HttpApp } from "@userkit/adapters-http"
+import { HttpApp, NodeServing } from "@userkit/adapters-http"
 import { OutboxMailer, SmtpMailer } from "@userkit/adapters-mail"
 import { MemoryRateLimiter } from "@userkit/adapters-memory"
 import { PoolStats } from "@userkit/adapters-postgres"
@@ -204,7 +203,7 @@ export const appLayer = (config: AppConfig, secretKey: Redacted.Redacted<string>
     // The platform's request span reads the URL and copies the headers even with the tracer off.
     HttpMiddleware.withTracerDisabledWhen(() => true),
     HttpServer.withLogAddress,
-    Layer.provide(NodeHttpServer.layer(server, { port: config.port, host: config.host })),
+    Layer.provide(NodeServing.layer(server, { port: config.port, host: config.host })),
     Layer.merge(purges(Duration.days(config.auditRetentionDays))),
     Layer.provide(domainLayer(config, secretKey)),
     Layer.provide(Layer.setTracerEnabled(false)),

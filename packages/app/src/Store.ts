@@ -19,6 +19,7 @@ import {
   PgSigningKeyStore,
   PgTransactions,
   PgUserRepository,
+  type PoolQuery,
   type PoolStats,
   PostgresClient,
 } from "@userkit/adapters-postgres"
@@ -53,7 +54,7 @@ const migrateAtStart = Layer.effectDiscard(
 )
 
 /** A SQL-backed store: repositories and readiness over `client`, migrated while it builds. */
-export const sqlStore = <E>(client: Layer.Layer<PgClient.PgClient | SqlClient.SqlClient | PoolStats, E>) =>
+export const sqlStore = <E>(client: Layer.Layer<PgClient.PgClient | SqlClient.SqlClient | PoolStats | PoolQuery, E>) =>
   Layer.mergeAll(
     PgUserRepository.layer,
     PgSessionStore.layer,
@@ -83,7 +84,7 @@ export const storeLayer = (store: StoreChoice) => {
         ReadinessCheck.alwaysReady,
       ).pipe(Layer.provideMerge(MemoryUserRepository.layer))
     case "postgres":
-      return sqlStore(PostgresClient.layer({ url: store.url }))
+      return sqlStore(PostgresClient.layer({ url: store.url, preparedStatements: store.preparedStatements }))
     case "embedded":
       return sqlStore(EmbeddedEngine.layer({ dataDir: store.dataDir }))
   }

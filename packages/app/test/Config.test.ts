@@ -44,6 +44,11 @@ describe("configuration from the environment", () => {
     Effect.gen(function* () {
       const postgres = Either.getOrThrow(yield* load({ DATABASE_URL: "postgres://u:p@db/userkit" }))
       expect(postgres.store.kind === "postgres" && Redacted.value(postgres.store.url)).toBe("postgres://u:p@db/userkit")
+      expect(postgres.store.kind === "postgres" && postgres.store.preparedStatements).toBe(true)
+      const unprepared = yield* load({ DATABASE_URL: "postgres://db/x", DATABASE_PREPARED_STATEMENTS: "false" })
+      expect(Either.map(unprepared, ({ store }) => store.kind === "postgres" && store.preparedStatements)).toEqual(
+        Either.right(false),
+      )
       expect(Either.getOrThrow(yield* load({ USERKIT_STORE: "memory" })).store).toEqual({ kind: "memory" })
       const forced = Either.getOrThrow(
         yield* load({ USERKIT_STORE: "embedded", DATABASE_URL: "postgres://x/y", DATA_DIR: "/srv" }),
@@ -58,6 +63,7 @@ describe("configuration from the environment", () => {
       const cases: ReadonlyArray<readonly [Record<string, string>, string]> = [
         [{ PORT: "eighty" }, "PORT"],
         [{ PORT: "70000" }, "PORT"],
+        [{ DATABASE_PREPARED_STATEMENTS: "sometimes" }, "DATABASE_PREPARED_STATEMENTS"],
         [{ BCRYPT_COST: "3" }, "BCRYPT_COST"],
         [{ BCRYPT_COST: "twelve" }, "BCRYPT_COST"],
         [{ BCRYPT_CONCURRENCY: "0" }, "BCRYPT_CONCURRENCY"],

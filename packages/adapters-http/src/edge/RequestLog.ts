@@ -5,10 +5,9 @@ import { currentRouteCell, type RouteCell } from "./RouteNote.js"
 // A caller's id is kept only when it cannot forge log lines or carry much.
 const saneRequestId = /^[A-Za-z0-9._:-]{1,128}$/
 
-const requestIdOf = (request: HttpServerRequest.HttpServerRequest): string => {
-  const given = request.headers["x-request-id"]
-  return given !== undefined && saneRequestId.test(given) ? given : crypto.randomUUID()
-}
+/** The request's id: the caller's `X-Request-Id` when it is sane, else a new one. */
+export const requestIdOf = (given: string | undefined): string =>
+  given !== undefined && saneRequestId.test(given) ? given : crypto.randomUUID()
 
 // The route template when the router matched one, else the path: never the query string, which may carry secrets.
 const routeOf = (request: HttpServerRequest.HttpServerRequest, cell: RouteCell) =>
@@ -23,6 +22,30 @@ export interface Answered {
   readonly seconds: number
 }
 
+/** The request's log line. */
+export const logAnswer = (answer: {
+  readonly requestId: string
+  readonly method: string
+  readonly route: string | undefined
+  readonly status: number
+  readonly seconds: number
+}) =>
+  // A 503 is the service saying "not now" (an outage it already warned about), not a fault of its own.
+  (answer.status === 503
+    ? Effect.logWarning("request")
+    : answer.status >= 500
+      ? Effect.logError("request")
+      : Effect.logInfo("request")
+  ).pipe(
+    Effect.annotateLogs({
+      request_id: answer.requestId,
+      method: answer.method,
+      route: answer.route,
+      status: answer.status,
+      duration_ms: Math.round(answer.seconds * 1e4) / 10,
+    }),
+  )
+
 /**
  * One log line per request: id, method, route, status and duration, nothing else (no headers,
  * bodies or query strings). The id is echoed as `x-request-id` and annotates every log of the request.
@@ -33,7 +56,7 @@ export const logRequests =
   <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
     Effect.gen(function* () {
       const request = yield* HttpServerRequest.HttpServerRequest
-      const requestId = requestIdOf(request)
+      const requestId = requestIdOf(request.headers["x-request-id"])
       const start = yield* Clock.currentTimeNanos
       const cell: RouteCell = { route: undefined }
       const exit = yield* app.pipe(
@@ -46,21 +69,6 @@ export const logRequests =
       const status = Exit.isSuccess(exit) ? exit.value.status : 499
       const seconds = Number(end - start) / 1e9
       yield* record({ request, route: cell.route, status, seconds })
-      // A 503 is the service saying "not now" (an outage it already warned about), not a fault of its own.
-      const log =
-        status === 503
-          ? Effect.logWarning("request")
-          : status >= 500
-            ? Effect.logError("request")
-            : Effect.logInfo("request")
-      yield* log.pipe(
-        Effect.annotateLogs({
-          request_id: requestId,
-          method: request.method,
-          route: routeOf(request, cell),
-          status,
-          duration_ms: Math.round(seconds * 1e4) / 10,
-        }),
-      )
+      yield* logAnswer({ requestId, method: request.method, route: routeOf(request, cell), status, seconds })
       return yield* Exit.map(exit, HttpServerResponse.setHeader("x-request-id", requestId))
     })

@@ -6,6 +6,14 @@ const DEFAULT_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'no
 
 const isApiPath = (path: string) => path === "/api" || path.startsWith("/api/")
 
+/** The security headers of an answer to `path` whose own headers are `own`. */
+export const securityHeadersFor = (path: string, own: Readonly<Record<string, string | undefined>>) => ({
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "content-security-policy": own["content-security-policy"] ?? DEFAULT_CONTENT_SECURITY_POLICY,
+  "cache-control": isApiPath(path) ? "no-store" : (own["cache-control"] ?? "no-store"),
+})
+
 /**
  * Headers on every answer, problems and 404s included: no MIME sniffing, no Referer leaving a
  * page, a content security policy (the docs page sets its own), and `Cache-Control: no-store`
@@ -16,12 +24,8 @@ export const securityHeaders = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Defau
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     const response = yield* app
-    const path = request.url.split("?")[0] ?? ""
-    const own = response.headers
-    return HttpServerResponse.setHeaders(response, {
-      "x-content-type-options": "nosniff",
-      "referrer-policy": "no-referrer",
-      "content-security-policy": own["content-security-policy"] ?? DEFAULT_CONTENT_SECURITY_POLICY,
-      "cache-control": isApiPath(path) ? "no-store" : (own["cache-control"] ?? "no-store"),
-    })
+    return HttpServerResponse.setHeaders(
+      response,
+      securityHeadersFor(request.url.split("?")[0] ?? "", response.headers),
+    )
   })

@@ -27,7 +27,7 @@ export class Authentication extends HttpApiMiddleware.Tag<Authentication>()("use
 const bearerPattern = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i
 
 /** The bearer token of an `Authorization` header, if it is one. */
-const bearerToken = (authorization: string | undefined): Option.Option<Redacted.Redacted<string>> =>
+export const bearerToken = (authorization: string | undefined): Option.Option<Redacted.Redacted<string>> =>
   Option.fromNullable(authorization).pipe(
     Option.flatMapNullable((header) => bearerPattern.exec(header)?.[1]),
     Option.map(Redacted.make),

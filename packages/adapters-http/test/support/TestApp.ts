@@ -1,6 +1,5 @@
 import { createServer } from "node:http"
 import { HttpServer } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
 import { JwtAccessTokens } from "@userkit/adapters-crypto"
 import {
   FastPasswordHasher,
@@ -23,7 +22,7 @@ import {
   type UserRepository,
 } from "@userkit/domain"
 import { Context, Duration, Effect, HashMap, Layer, Logger, Option, Redacted, Ref } from "effect"
-import { HttpApp, ReadinessCheck } from "../../src/index.js"
+import { HttpApp, NodeServing, ReadinessCheck } from "../../src/index.js"
 
 export const tokenOptions = {
   secret: Redacted.make("a test secret of at least thirty-two bytes"),
@@ -107,7 +106,7 @@ export const testApp = (options: Partial<HttpApp.Options> = {}, domainOptions: T
       )
       return handle.pipe(
         Layer.provideMerge(HttpApp.layer({ cursorKey: testCursorKey, ...options })),
-        Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0 })),
+        Layer.provideMerge(NodeServing.layer(createServer, { port: 0 })),
         Layer.provideMerge(domain(domainOptions)),
         Layer.provide(readiness),
         Layer.provide(Logger.replace(Logger.defaultLogger, capture)),

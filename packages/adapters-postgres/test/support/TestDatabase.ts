@@ -7,6 +7,7 @@ import {
   EmbeddedEngine,
   Migrator,
   PgUserRepository,
+  type PoolQuery,
   PostgresClient,
 } from "../../src/index.js"
 
@@ -16,7 +17,7 @@ export const hasTestDatabase = testDatabaseUrl !== ""
 
 /** A database connection whose every build starts from an empty database. */
 export type TestDatabase = Layer.Layer<
-  PgClient.PgClient | SqlClient.SqlClient,
+  PgClient.PgClient | SqlClient.SqlClient | PoolQuery,
   SqlError.SqlError | DataDirectoryUnavailable
 >
 

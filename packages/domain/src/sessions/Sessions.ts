@@ -4,6 +4,7 @@ import { AccessTokens } from "../auth/AccessTokens.js"
 import type { Client } from "../auth/Client.js"
 import { InactiveUser, InvalidCredentials, InvalidToken } from "../auth/errors.js"
 import type { PasswordHash } from "../auth/Password.js"
+import { hotSpan } from "../HotSpan.js"
 import type { RateLimited } from "../limits/errors.js"
 import { Limits } from "../limits/Limits.js"
 import { EmailNotVerified } from "../recovery/errors.js"
@@ -222,17 +223,18 @@ export class Sessions extends Effect.Service<Sessions>()("userkit/Sessions", {
     })
 
     /** Who a bearer token speaks for: its session must be live and its account active. */
-    // Every request runs it: its span without the stack traces Effect.fn and withSpan capture per call.
-    const authenticate = Effect.fnUntraced(
-      function* (token: Redacted.Redacted<string>): Effect.fn.Return<Caller, InvalidToken | InactiveUser> {
-        const grant = yield* tokens.verify(token)
-        const owner = yield* owners.findLive(grant.sessionId, grant.userId)
-        if (Option.isNone(owner)) return yield* new InvalidToken()
-        if (!owner.value.is_active) return yield* new InactiveUser()
-        return { user: owner.value, sessionId: grant.sessionId }
-      },
-      Effect.withSpan("Sessions.authenticate", { captureStackTrace: false }),
-    )
+    // Every request runs it: its span only where traces are kept, and without the stack traces
+    // Effect.fn and withSpan capture per call.
+    const authenticateSpan = yield* hotSpan("Sessions.authenticate")
+    const authenticate = Effect.fnUntraced(function* (
+      token: Redacted.Redacted<string>,
+    ): Effect.fn.Return<Caller, InvalidToken | InactiveUser> {
+      const grant = yield* tokens.verify(token)
+      const owner = yield* owners.findLive(grant.sessionId, grant.userId)
+      if (Option.isNone(owner)) return yield* new InvalidToken()
+      if (!owner.value.is_active) return yield* new InactiveUser()
+      return { user: owner.value, sessionId: grant.sessionId }
+    }, authenticateSpan)
 
     return {
       open,

@@ -1,0 +1,61 @@
+import type { IncomingMessage, Server, ServerResponse } from "node:http"
+import type { ListenOptions } from "node:net"
+import { HttpServer } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Effect, Exit, Layer, Option, Runtime } from "effect"
+import { type DirectAnswer, DirectRoutes } from "./edge/Direct.js"
+
+type NodeHandler = (request: IncomingMessage, response: ServerResponse) => void
+
+const write = (response: ServerResponse, answer: DirectAnswer) => {
+  response.writeHead(answer.status, { ...answer.headers, "content-length": Buffer.byteLength(answer.body) })
+  response.end(answer.body)
+}
+
+/** The app's handler behind the direct routes: what they do not answer, it does, from the start. */
+const directFirst = (
+  routes: DirectRoutes["Type"],
+  run: ReturnType<typeof Runtime.runCallback<never>>,
+  handler: NodeHandler,
+): NodeHandler =>
+  function directFirst(request, response) {
+    const answering = routes.answer(request)
+    if (answering === undefined) return handler(request, response)
+    run(answering, {
+      onExit: (exit) => (Exit.isSuccess(exit) ? write(response, exit.value) : handler(request, response)),
+    })
+  }
+
+/**
+ * The platform's node:http server, with the app's direct routes (when it has any) in front of its
+ * router. No WebSocket upgrades: the API has none.
+ */
+const make = (evaluate: () => Server, options: ListenOptions) =>
+  Effect.suspend(() => {
+    const server = evaluate()
+    return Effect.map(
+      NodeHttpServer.make(() => server, options),
+      ({ address }) =>
+        HttpServer.make({
+          address,
+          serve: (app, middleware) =>
+            Effect.gen(function* () {
+              const handler = yield* middleware === undefined
+                ? NodeHttpServer.makeHandler(app)
+                : NodeHttpServer.makeHandler(app, middleware)
+              const direct = yield* Effect.serviceOption(DirectRoutes)
+              const runtime = yield* Effect.runtime<never>()
+              const listener = Option.match(direct, {
+                onNone: () => handler,
+                onSome: (routes) => directFirst(routes, Runtime.runCallback(runtime), handler),
+              })
+              yield* Effect.addFinalizer(() => Effect.sync(() => server.off("request", listener)))
+              server.on("request", listener)
+            }),
+        }),
+    )
+  })
+
+/** Serves the app on a node:http server, as `NodeHttpServer.layer` does, its direct routes first. */
+export const layer = (evaluate: () => Server, options: ListenOptions) =>
+  Layer.mergeAll(Layer.scoped(HttpServer.HttpServer, make(evaluate, options)), NodeHttpServer.layerContext)

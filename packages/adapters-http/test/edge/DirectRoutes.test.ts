@@ -1,0 +1,191 @@
+import { createServer } from "node:http"
+import { HttpServer, HttpServerResponse } from "@effect/platform"
+import { describe, expect, it, layer } from "@effect/vitest"
+import { InvalidToken, Sessions } from "@userkit/domain"
+import { Effect, Layer, Option } from "effect"
+import * as Direct from "../../src/edge/Direct.js"
+import * as HttpMetrics from "../../src/edge/HttpMetrics.js"
+import { NodeServing } from "../../src/index.js"
+import { bearer, loggedIn } from "../support/Fixtures.js"
+import { type Answer, send } from "../support/Http.js"
+import { TestApp, testApp } from "../support/TestApp.js"
+
+const mePath = "/api/v1/auth/me"
+
+/** Everything of an answer but the headers that differ by nature (the date). */
+const comparable = (answer: Answer) => {
+  const headers: Record<string, string> = {}
+  answer.headers.forEach((value, name) => {
+    if (name !== "date") headers[name] = value
+  })
+  return { status: answer.status, headers, text: answer.text }
+}
+
+/** The log lines of requests, without their duration. */
+const requestLines = (logs: ReadonlyArray<{ message: unknown; annotations: Readonly<Record<string, unknown>> }>) =>
+  logs
+    .filter((entry) => String(entry.message) === "request")
+    .map(({ annotations: { duration_ms: _, ...rest } }) => rest)
+    .sort((a, b) => String(a.request_id).localeCompare(String(b.request_id)))
+
+layer(testApp({ metrics: true }), { excludeTestServices: true })("the direct routes", (it) => {
+  it.effect("answer GET /health and GET /auth/me as the router does: status, headers, body, log line, metrics", () =>
+    Effect.gen(function* () {
+      const user = yield* loggedIn
+      const { logs } = yield* TestApp
+      // The direct route takes the exact path; a trailing slash is the same endpoint, by the router.
+      for (const [path, headers, name] of [
+        ["/health", {}, "health"],
+        [mePath, bearer(user.token), "me"],
+      ] as const) {
+        const before = logs.length
+        const direct = yield* send(path, { headers: { ...headers, "x-request-id": `direct-${name}` } })
+        const routed = yield* send(`${path}/`, { headers: { ...headers, "x-request-id": `routed-${name}` } })
+        expect(direct.status).toBe(200)
+        const { "x-request-id": directId, ...directRest } = comparable(direct).headers
+        const { "x-request-id": routedId, ...routedRest } = comparable(routed).headers
+        expect([directId, routedId]).toEqual([`direct-${name}`, `routed-${name}`])
+        expect({ ...comparable(direct), headers: directRest }).toEqual({ ...comparable(routed), headers: routedRest })
+        const [directLine, routedLine] = requestLines(logs.slice(before))
+        expect(directLine).toEqual({ ...routedLine, request_id: `direct-${name}` })
+      }
+      // Counted under the route template, as the router counts: two of each.
+      const metrics = (yield* send("/metrics")).text
+      for (const route of ["/health", mePath])
+        expect(metrics).toContain(`userkit_http_requests_total{method="GET",route="${route}",status="200"} 2`)
+    }),
+  )
+
+  it.effect("leave every refusal to the router: a bad token's 401 and its one log line", () =>
+    Effect.gen(function* () {
+      const { logs } = yield* TestApp
+      const before = logs.length
+      const answer = yield* send(mePath, { headers: { ...bearer("not.a.token"), "x-request-id": "refused" } })
+      expect(answer.status).toBe(401)
+      expect(answer.headers.get("content-type")).toBe("application/problem+json")
+      expect(requestLines(logs.slice(before))).toEqual([
+        { request_id: "refused", method: "GET", route: mePath, status: 401 },
+      ])
+    }),
+  )
+})
+
+/** A request as node:http gives it. */
+const request = (method: string, url: string, headers: Record<string, string> = {}) => ({ method, url, headers })
+
+layer(testApp(), { excludeTestServices: true })("which requests the direct routes take", (it) => {
+  const routes = Effect.provide(Direct.DirectRoutes, Direct.layer.pipe(Layer.provide(HttpMetrics.disabled)))
+
+  it.effect("only a plain GET of their exact path, with no body, no Origin and, for /auth/me, a bearer token", () =>
+    Effect.gen(function* () {
+      const direct = yield* routes
+      const user = yield* loggedIn
+      const auth = bearer(user.token)
+      for (const declined of [
+        request("POST", "/health"),
+        request("HEAD", "/health"),
+        request("GET", "/health?verbose"),
+        request("GET", "/health/"),
+        request("GET", "/HEALTH"),
+        request("GET", "/health", { origin: "https://elsewhere.example" }),
+        request("GET", "/health", { "content-length": "3" }),
+        request("GET", "/health", { "transfer-encoding": "chunked" }),
+        request("GET", mePath),
+        request("GET", mePath, { authorization: "Basic dXNlcjpwYXNz" }),
+        request("GET", mePath, { authorization: `${auth.authorization} trailing` }),
+        request("GET", "/api/v1/users/me", auth),
+      ])
+        expect(direct.answer(declined), JSON.stringify(declined)).toBeUndefined()
+      for (const taken of [
+        request("GET", "/health"),
+        request("GET", "/health", { "content-length": "0" }),
+        request("GET", mePath, auth),
+      ]) {
+        const answering = direct.answer(taken)
+        expect(answering, JSON.stringify(taken)).toBeDefined()
+        if (answering !== undefined) expect((yield* answering).status).toBe(200)
+      }
+    }),
+  )
+
+  it.effect("a token that does not authenticate fails the direct answer, for the router to refuse", () =>
+    Effect.gen(function* () {
+      const direct = yield* routes
+      const answering = direct.answer(request("GET", mePath, bearer("not.a.token")))
+      expect(answering).toBeDefined()
+      if (answering !== undefined) expect(Option.isNone(Option.getRight(yield* Effect.either(answering)))).toBe(true)
+    }),
+  )
+
+  it.effect("the request id is the caller's when it is sane, else a new one", () =>
+    Effect.gen(function* () {
+      const direct = yield* routes
+      const answerOf = (headers: Record<string, string>) => direct.answer(request("GET", "/health", headers))
+      const sane = answerOf({ "x-request-id": "abc-123" })
+      const forged = answerOf({ "x-request-id": "abc\nlevel=ERROR" })
+      if (sane === undefined || forged === undefined) return expect.fail("the health checks were declined")
+      expect((yield* sane).headers["x-request-id"]).toBe("abc-123")
+      expect((yield* forged).headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/)
+    }),
+  )
+})
+
+describe("the direct routes, when the store fails", () => {
+  it.effect("step aside: after an unexpected failure the router answers every request for a while", () =>
+    Effect.gen(function* () {
+      let calls = 0
+      const failing = Layer.succeed(
+        Sessions,
+        // Only what the direct routes call.
+        {
+          authenticate: () => {
+            calls += 1
+            return calls === 1 ? Effect.die(new Error("the store is down")) : Effect.fail(new InvalidToken())
+          },
+        } as unknown as Sessions,
+      )
+      const direct = yield* Effect.provide(
+        Direct.DirectRoutes,
+        Direct.layer.pipe(Layer.provide(Layer.merge(failing, HttpMetrics.disabled))),
+      )
+      const me = request("GET", mePath, bearer("a.b.c"))
+      const first = direct.answer(me)
+      if (first === undefined) return expect.fail("the first request was declined")
+      expect((yield* Effect.exit(first))._tag).toBe("Failure")
+      expect(direct.answer(me)).toBeUndefined()
+      expect(direct.answer(request("GET", "/health"))).toBeUndefined()
+    }),
+  )
+})
+
+describe("NodeServing", () => {
+  // A router of one route, and direct routes that answer /direct, fail /failing, and decline the rest.
+  const served = HttpServer.serve(Effect.succeed(HttpServerResponse.text("by the router", { status: 203 }))).pipe(
+    Layer.provide(
+      Layer.succeed(Direct.DirectRoutes, {
+        answer: ({ url }) =>
+          url === "/direct"
+            ? Effect.succeed({ status: 200, headers: { "content-type": "text/plain" }, body: "direct ✓" })
+            : url === "/failing"
+              ? Effect.fail("not this one")
+              : undefined,
+      }),
+    ),
+    Layer.provideMerge(NodeServing.layer(createServer, { port: 0 })),
+  )
+
+  it.effect("writes what the direct routes answer, and leaves to the app what they decline or fail", () =>
+    Effect.gen(function* () {
+      const server = yield* HttpServer.HttpServer
+      const port = server.address._tag === "TcpAddress" ? server.address.port : 0
+      const get = (path: string) =>
+        Effect.promise(async () => {
+          const response = await fetch(`http://127.0.0.1:${port}${path}`)
+          return [response.status, response.headers.get("content-length"), await response.text()] as const
+        })
+      expect(yield* get("/direct")).toEqual([200, String(Buffer.byteLength("direct ✓")), "direct ✓"])
+      expect(yield* get("/failing")).toEqual([203, "13", "by the router"])
+      expect(yield* get("/other")).toEqual([203, "13", "by the router"])
+    }).pipe(Effect.provide(served)),
+  )
+})
