@@ -51,10 +51,13 @@ const bodiless = (request: DirectRequest) => {
   return (length === undefined || length === "0") && request.headers["transfer-encoding"] === undefined
 }
 
-/** A route's JSON answer, by the endpoint's own success schema, as the router encodes it. */
+/**
+ * A route's JSON answer, by the endpoint's own success schema, as the router encodes it. The
+ * encoding of a valid value cannot fail; were it to, the throw is a defect: the router answers.
+ */
 const jsonBy = <A, I>(schema: Schema.Schema<A, I>) => {
-  const encode = Schema.encode(schema)
-  return (value: A) => Effect.map(encode(value), (encoded) => JSON.stringify(encoded))
+  const encode = Schema.encodeSync(schema)
+  return (value: A) => JSON.stringify(encode(value))
 }
 
 /** Where the API serves an endpoint, its group's prefix included: the router's route template. */
@@ -79,16 +82,24 @@ export const layer: Layer.Layer<DirectRoutes, never, Sessions | HttpMetrics> = L
     const me = jsonBy(User)
     const health = jsonBy(Status)
     const routes = new Map<string, (request: DirectRequest) => Effect.Effect<string, unknown> | undefined>([
-      [pathOf("ops", "health"), () => health({ status: "ok" })],
+      [pathOf("ops", "health"), () => Effect.sync(() => health({ status: "ok" }))],
       [
         pathOf("auth", "me"),
         (request) =>
           Option.match(bearerToken(header(request, "authorization")), {
             onNone: () => undefined,
-            onSome: (token) => Effect.flatMap(sessions.authenticate(token), (caller) => me(caller.user)),
+            onSome: (token) => Effect.map(sessions.authenticate(token), (caller) => me(caller.user)),
           }),
       ],
     ])
+
+    // The headers of a route's answers but its request id: the same for every answer.
+    const headersOf = new Map(
+      [...routes.keys()].map((path) => [
+        path,
+        { "content-type": "application/json", ...securityHeadersFor(path, {}) } as const,
+      ]),
+    )
 
     let asideUntil = 0
     const stepAside = Effect.sync(() => {
@@ -111,15 +122,7 @@ export const layer: Layer.Layer<DirectRoutes, never, Sessions | HttpMetrics> = L
           const seconds = Number((yield* Clock.currentTimeNanos) - start) / 1e9
           yield* metrics.recordRequest("GET", path, 200, seconds)
           yield* logAnswer({ requestId, method: "GET", route: path, status: 200, seconds })
-          return {
-            status: 200,
-            headers: {
-              "content-type": "application/json",
-              ...securityHeadersFor(path, {}),
-              "x-request-id": requestId,
-            },
-            body: json,
-          }
+          return { status: 200, headers: { ...headersOf.get(path), "x-request-id": requestId }, body: json }
         }).pipe(
           Effect.tapErrorCause((cause) => (Cause.isFailType(cause) ? Effect.void : stepAside)),
           Effect.annotateLogs("request_id", requestId),
