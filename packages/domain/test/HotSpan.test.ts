@@ -3,7 +3,10 @@ import { Effect, Option } from "effect"
 import { hotSpan } from "../src/index.js"
 
 /** The name of the span the effect runs in, if any. */
-const spanName = Effect.map(Effect.option(Effect.currentSpan), Option.map((span) => span.name))
+const spanName = Effect.map(
+  Effect.option(Effect.currentSpan),
+  Option.map((span) => span.name),
+)
 
 describe("hotSpan", () => {
   it.effect("spans the effect where the tracer is on when it is made (Effect's default)", () =>
