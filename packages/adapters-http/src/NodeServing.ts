@@ -21,8 +21,16 @@ const directFirst = (
   function directFirst(request, response) {
     const answering = routes.answer(request)
     if (answering === undefined) return handler(request, response)
-    run(answering, {
-      onExit: (exit) => (Exit.isSuccess(exit) ? write(response, exit.value) : handler(request, response)),
+    const cancel = run(answering, {
+      onExit: (exit) => {
+        if (Exit.isSuccess(exit)) write(response, exit.value)
+        // Interrupted: the client left (below); there is no one to answer.
+        else if (!Exit.isInterrupted(exit)) handler(request, response)
+      },
+    })
+    // As the platform's handler does: a client gone before its answer interrupts the work for it.
+    response.on("close", () => {
+      if (!response.writableEnded) cancel()
     })
   }
 

@@ -22,8 +22,14 @@ export class PoolStats extends Context.Tag("userkit/postgres/PoolStats")<
  * A statement sent straight to the pool: past sql-pg's statement layer (its span with attributes,
  * its scope, its transaction lookup), which costs about 70 µs of CPU per query here, as much as
  * the query itself (`GET /auth/me`'s join: `authenticate` at 255-261 µs per call through it,
- * 184-192 µs past it, measured in-process). For the one query every authenticated request makes.
+ * 184-206 µs past it, measured in-process). For the one query every authenticated request makes.
  * It takes a connection of its own: never use it for what must see a transaction's writes.
+ *
+ * Where the pool prepares statements (a PostgreSQL server, unless turned off), each text is
+ * prepared once per connection under a name of its own: the session join cost PostgreSQL 190-230
+ * µs of CPU unnamed and 65-73 µs prepared, measured here. A prepared statement PostgreSQL no longer
+ * takes (a column's type changed under it by another instance's migration: 0A000; a pooler that
+ * lost it: 26000, 42P05) ends that connection, and the statement runs once more unnamed.
  */
 export class PoolQuery extends Context.Tag("userkit/postgres/PoolQuery")<
   PoolQuery,
@@ -36,42 +42,73 @@ export class PoolQuery extends Context.Tag("userkit/postgres/PoolQuery")<
   }
 >() {}
 
-const CONNECT_TIMEOUT = Duration.seconds(5)
+/** The SQLSTATEs of a named statement the session cannot run as it was prepared. */
+const stalePreparedState = /^(0A000|26000|42P05)$/
 
-/** At most this many statements are prepared on a connection; any other runs unnamed, as it would without. */
-export const MAX_PREPARED_STATEMENTS = 200
+const sqlErrorOf = (cause: unknown) => new SqlError.SqlError({ cause, message: "Failed to execute statement" })
 
 /**
- * A `pg` client class whose parameterized statements are prepared: each distinct text gets a name
- * (`userkit_1`, ...) the first time it runs, and each connection parses and plans it once, where an
- * unnamed statement is parsed and planned at every run. The join `GET /auth/me` runs cost
- * PostgreSQL 190-230 µs of CPU unnamed and 65-73 µs prepared, measured here; the statements come
- * from a fixed set of templates, and past `MAX_PREPARED_STATEMENTS` texts (a bound on what the
- * server holds per connection) the rest run unnamed. Only what sql-pg sends as text with values is
- * touched: transaction control, cursors and statements without values run as before.
+ * One statement on a connection of the pool, taken and given back as sql-pg does: the connection
+ * is ended only when it broke (an `error` event) or, given `endWhen`, when the statement's error
+ * says so. A failed statement leaves it in the pool, so the embedded engine's one session (which
+ * every connection object shares) is never cut by a query's error.
  */
-export const preparingClient = (): (new () => pg.Client) => {
+const onConnection = (
+  pool: pg.Pool,
+  query: pg.QueryConfig<Array<unknown>>,
+  endWhen: (cause: Error) => boolean = () => false,
+) =>
+  Effect.async<ReadonlyArray<unknown>, Error>((resume) => {
+    pool.connect((connectError, client, release) => {
+      if (connectError !== undefined || client === undefined) {
+        resume(Effect.fail(connectError ?? new Error("no connection was given")))
+        return
+      }
+      let done = false
+      const finish = (cause: Error | undefined, rows: ReadonlyArray<unknown>, end: boolean) => {
+        if (done) return
+        done = true
+        client.off("error", broke)
+        release(end ? cause : undefined)
+        resume(cause === undefined ? Effect.succeed(rows) : Effect.fail(cause))
+      }
+      const broke = (cause: Error) => finish(cause, [], true)
+      client.once("error", broke)
+      client.query(query, (cause, result) =>
+        cause === undefined || cause === null
+          ? finish(undefined, result.rows, false)
+          : finish(cause, [], endWhen(cause)),
+      )
+    })
+  })
+
+const CONNECT_TIMEOUT = Duration.seconds(5)
+
+const isStalePrepared = (cause: Error) => {
+  const code: unknown = Reflect.get(cause, "code")
+  return typeof code === "string" && stalePreparedState.test(code)
+}
+
+const poolQuery = (pool: pg.Pool, prepare: boolean): PoolQuery["Type"] => {
   const names = new Map<string, string>()
   const nameOf = (text: string) => {
     const known = names.get(text)
-    if (known !== undefined || names.size >= MAX_PREPARED_STATEMENTS) return known
+    if (known !== undefined) return known
     const name = `userkit_${names.size + 1}`
     names.set(text, name)
     return name
   }
-  const plainQuery = pg.Client.prototype.query
-  class PreparingClient extends pg.Client {}
-  Object.defineProperty(PreparingClient.prototype, "query", {
-    value: function query(this: pg.Client, ...args: Array<unknown>): unknown {
-      const [text, values, callback] = args
-      const name =
-        typeof text === "string" && Array.isArray(values) && values.length > 0 && typeof callback === "function"
-          ? nameOf(text)
-          : undefined
-      return Reflect.apply(plainQuery, this, name === undefined ? args : [{ name, text, values }, callback])
+  return PoolQuery.of({
+    rows: (text, values) => {
+      const unnamed = onConnection(pool, { text, values: [...values] })
+      const run = prepare
+        ? onConnection(pool, { name: nameOf(text), text, values: [...values] }, isStalePrepared).pipe(
+            Effect.catchIf(isStalePrepared, () => unnamed),
+          )
+        : unnamed
+      return Effect.mapError(run, sqlErrorOf)
     },
   })
-  return PreparingClient
 }
 
 /**
@@ -80,6 +117,7 @@ export const preparingClient = (): (new () => pg.Client) => {
  */
 export const pooledClient = (
   config: pg.PoolConfig & { readonly max: number },
+  options: { readonly preparedStatements: boolean },
 ): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient | PoolStats | PoolQuery, SqlError.SqlError> =>
   Layer.unwrapScoped(
     Effect.gen(function* () {
@@ -110,22 +148,10 @@ export const pooledClient = (
           waiting: pool.waitingCount,
         })),
       })
-      const query = PoolQuery.of({
-        rows: (text, values) =>
-          Effect.async((resume) => {
-            pool.query(text, [...values], (cause, result) =>
-              resume(
-                cause
-                  ? Effect.fail(new SqlError.SqlError({ cause, message: "Failed to execute statement" }))
-                  : Effect.succeed(result.rows),
-              ),
-            )
-          }),
-      })
       return Layer.mergeAll(
         PgClient.layerFromPool({ acquire: Effect.succeed(pool), applicationName: "userkit" }),
         Layer.succeed(PoolStats, stats),
-        Layer.succeed(PoolQuery, query),
+        Layer.succeed(PoolQuery, poolQuery(pool, options.preparedStatements)),
       )
     }),
   )

@@ -52,12 +52,16 @@ export const layer = (
     Effect.gen(function* () {
       if (options.dataDir !== undefined) yield* lockDataDirectory(options.dataDir)
       const db = yield* openDatabase(options.dataDir)
-      return pooledClient({
-        ...createPgConfig(db),
-        max: 1,
-        // The in-process connection object is shared by every client the pool makes: keep the one.
-        idleTimeoutMillis: 0,
-        connectionTimeoutMillis: CONNECTION_WAIT_MS,
-      })
+      return pooledClient(
+        {
+          ...createPgConfig(db),
+          max: 1,
+          // The in-process connection object is shared by every client the pool makes: keep the one.
+          idleTimeoutMillis: 0,
+          connectionTimeoutMillis: CONNECTION_WAIT_MS,
+        },
+        // Its one session outlives any connection object the pool would replace: nothing named.
+        { preparedStatements: false },
+      )
     }),
   )

@@ -1,8 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
-import { MAX_PREPARED_STATEMENTS } from "../src/ConnectionPool.js"
-import { PoolStats, PostgresClient } from "../src/index.js"
+import { EmbeddedEngine, PoolQuery, PoolStats, PostgresClient } from "../src/index.js"
 import { hasTestDatabase, testDatabaseUrl } from "./support/TestDatabase.js"
 
 describe("the connection pool", () => {
@@ -35,7 +34,7 @@ describe("the connection pool", () => {
   )
 })
 
-describe("prepared statements", () => {
+describe("PoolQuery", () => {
   // One connection, so every statement below runs in the one session whose prepared statements are read.
   const onOneConnection = (preparedStatements?: boolean) =>
     PostgresClient.layer({
@@ -47,45 +46,53 @@ describe("prepared statements", () => {
     SqlClient.SqlClient,
     (sql) => sql<{ readonly statement: string }>`SELECT statement FROM pg_prepared_statements ORDER BY name`,
   )
+  const rows = (text: string, values: ReadonlyArray<unknown>) =>
+    Effect.flatMap(PoolQuery, (query) => query.rows(text, values))
 
-  it.live.runIf(hasTestDatabase)(
-    "each statement with values is prepared once per connection; the rest run unnamed",
-    () =>
-      Effect.gen(function* () {
-        const sql = yield* SqlClient.SqlClient
-        for (const n of [1, 2, 3]) expect(yield* sql`SELECT ${n}::int AS n`).toEqual([{ n }])
-        yield* sql`SELECT 1 AS plain`
-        const statements = (yield* prepared).map((row) => row.statement)
-        expect(statements.filter((text) => text.includes("AS n"))).toEqual(["SELECT $1::int AS n"])
-        expect(statements.some((text) => text.includes("plain"))).toBe(false)
-        // A statement PostgreSQL refuses at parse is an error like any other; the session goes on.
-        const refused = yield* Effect.exit(sql`SELECT ${1}::int FROM no_such_table`)
-        expect(Exit.isFailure(refused)).toBe(true)
-        expect(yield* sql`SELECT ${4}::int AS n`).toEqual([{ n: 4 }])
-        // In a transaction rolled back, too.
-        const rolledBack = yield* Effect.exit(
-          sql.withTransaction(Effect.zipRight(sql`SELECT ${5}::int AS n`, Effect.fail("undo"))),
-        )
-        expect(Exit.isFailure(rolledBack)).toBe(true)
-        expect(yield* sql`SELECT ${6}::int AS n`).toEqual([{ n: 6 }])
-      }).pipe(Effect.provide(onOneConnection())),
-  )
-
-  it.live.runIf(hasTestDatabase)(`at most ${MAX_PREPARED_STATEMENTS} texts are prepared; more run unnamed`, () =>
+  it.live.runIf(hasTestDatabase)("prepares each text once per connection on a server, and answers its rows", () =>
     Effect.gen(function* () {
-      const sql = yield* SqlClient.SqlClient
-      const texts = MAX_PREPARED_STATEMENTS + 5
-      for (let i = 0; i < texts; i++)
-        expect(yield* sql`SELECT ${i}::int AS ${sql(`n${i}`)}`).toEqual([{ [`n${i}`]: i }])
-      expect((yield* prepared).length).toBe(MAX_PREPARED_STATEMENTS)
+      for (const n of [1, 2, 3]) expect(yield* rows("SELECT $1::int AS n", [n])).toEqual([{ n }])
+      expect((yield* prepared).map((row) => row.statement)).toEqual(["SELECT $1::int AS n"])
+      // A statement PostgreSQL refuses is a SqlError; the connection goes on.
+      const refused = yield* Effect.exit(rows("SELECT $1::int FROM no_such_table", [1]))
+      expect(Exit.isFailure(refused)).toBe(true)
+      expect(yield* rows("SELECT $1::int AS n", [4])).toEqual([{ n: 4 }])
     }).pipe(Effect.provide(onOneConnection())),
   )
 
-  it.live.runIf(hasTestDatabase)("none is prepared when they are turned off (a pooler that cannot keep them)", () =>
+  it.live.runIf(hasTestDatabase)(
+    "runs a prepared statement PostgreSQL no longer takes unnamed, on a fresh connection",
+    () =>
+      Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        yield* sql`DROP TABLE IF EXISTS pool_query_stale`
+        yield* sql`CREATE TABLE pool_query_stale (v varchar(10))`
+        yield* sql`INSERT INTO pool_query_stale VALUES ('a')`
+        const text = "SELECT v FROM pool_query_stale WHERE v = $1"
+        expect(yield* rows(text, ["a"])).toEqual([{ v: "a" }])
+        // Another instance's migration changes the type the prepared statement answers: 0A000 from now on.
+        yield* sql`ALTER TABLE pool_query_stale ALTER COLUMN v TYPE text`
+        expect(yield* rows(text, ["a"])).toEqual([{ v: "a" }])
+        expect(yield* rows(text, ["a"])).toEqual([{ v: "a" }])
+        yield* sql`DROP TABLE pool_query_stale`
+      }).pipe(Effect.provide(onOneConnection())),
+  )
+
+  it.live.runIf(hasTestDatabase)("prepares nothing when told not to (a pooler that cannot keep them)", () =>
     Effect.gen(function* () {
-      const sql = yield* SqlClient.SqlClient
-      expect(yield* sql`SELECT ${1}::int AS n`).toEqual([{ n: 1 }])
+      expect(yield* rows("SELECT $1::int AS n", [1])).toEqual([{ n: 1 }])
       expect(yield* prepared).toEqual([])
     }).pipe(Effect.provide(onOneConnection(false))),
+  )
+
+  it.live("leaves the embedded engine's one session whole after a statement fails", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const refused = yield* Effect.exit(rows("SELECT $1::int AS n", ["not a number"]))
+      expect(Exit.isFailure(refused)).toBe(true)
+      expect(yield* rows("SELECT $1::int AS n", [5])).toEqual([{ n: 5 }])
+      expect(yield* sql`SELECT 6 AS n`).toEqual([{ n: 6 }])
+      expect(yield* prepared).toEqual([])
+    }).pipe(Effect.provide(EmbeddedEngine.layer())),
   )
 })

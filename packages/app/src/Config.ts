@@ -20,7 +20,7 @@ export type StoreChoice =
   | {
       readonly kind: "postgres"
       readonly url: Redacted.Redacted<string>
-      /** Statements prepared per connection (DATABASE_PREPARED_STATEMENTS, default true). */
+      /** The per-request statement prepared per connection (DATABASE_PREPARED_STATEMENTS, default true). */
       readonly preparedStatements: boolean
     }
   | { readonly kind: "embedded"; readonly dataDir: string }

@@ -1,7 +1,8 @@
 import { Sessions, User } from "@userkit/domain"
-import { Cause, Clock, Context, Duration, Effect, Layer, Option, Schema } from "effect"
+import { Cause, Context, Effect, Layer, Option, Schema } from "effect"
 import { Api } from "../Api.js"
 import { Status } from "../ops/Api.js"
+import { problemResponses } from "../problems/ProblemResponses.js"
 import { bearerToken } from "../security/Authentication.js"
 import { HttpMetrics } from "./HttpMetrics.js"
 import { logAnswer, requestIdOf } from "./RequestLog.js"
@@ -26,15 +27,17 @@ export interface DirectAnswer {
  * router's per-request work was half the cost of `GET /auth/me`, measured with `me-vs-floor.sh`).
  * Only the ordinary case is answered here. Anything else, decided at once from the request line and
  * headers (another method, a query string, a body, an `Origin`, no bearer token) or found on the way
- * (a token that does not authenticate, a store that fails), is left to the router from the start,
- * so every refusal keeps its one implementation.
+ * (a token that does not authenticate), is left to the router from the start, so every refusal
+ * keeps its one implementation. An unexpected failure (a store outage) is answered with the
+ * problem the edge's own mapping gives it, rather than paying the outage's wait again.
  */
 export class DirectRoutes extends Context.Tag("userkit/http/DirectRoutes")<
   DirectRoutes,
   {
     /**
      * The answer to `request`, or undefined when the router must answer it. The effect fails when
-     * the router must answer after all; it logs and counts only the answers it gives.
+     * the router must answer after all; it logs and counts only the answers it gives (and a client
+     * gone before its answer, as 499).
      */
     readonly answer: (request: DirectRequest) => Effect.Effect<DirectAnswer, unknown> | undefined
   }
@@ -67,11 +70,22 @@ const pathOf = (group: string, endpoint: string) => {
   return path
 }
 
+const utf8 = new TextDecoder()
+
 /**
- * How long the direct routes step aside after one of them failed unexpectedly (a store outage,
- * say): the router then answers every request, so an outage's wait is not paid twice per request.
+ * The problem the router's edge answers for `cause`, by its own mapping (`problemResponses`, which
+ * logs what it logs), as a direct answer's status, headers and body; none when it has no bytes.
  */
-const STEP_ASIDE = Duration.seconds(5)
+const problemOf = (cause: Cause.Cause<unknown>) =>
+  Effect.map(problemResponses(Effect.failCause(cause)), (response) =>
+    response.body._tag === "Uint8Array"
+      ? Option.some({
+          status: response.status,
+          headers: { "content-type": response.body.contentType, ...response.headers },
+          body: utf8.decode(response.body.body),
+        })
+      : Option.none(),
+  )
 
 export const layer: Layer.Layer<DirectRoutes, never, Sessions | HttpMetrics> = Layer.effect(
   DirectRoutes,
@@ -101,14 +115,8 @@ export const layer: Layer.Layer<DirectRoutes, never, Sessions | HttpMetrics> = L
       ]),
     )
 
-    let asideUntil = 0
-    const stepAside = Effect.sync(() => {
-      asideUntil = Date.now() + Duration.toMillis(STEP_ASIDE)
-    })
-
     return DirectRoutes.of({
       answer: (request) => {
-        if (Date.now() < asideUntil) return undefined
         const route = request.url === undefined ? undefined : routes.get(request.url)
         if (route === undefined || request.method !== "GET" || request.headers.origin !== undefined) return undefined
         if (!bodiless(request)) return undefined
@@ -116,15 +124,43 @@ export const layer: Layer.Layer<DirectRoutes, never, Sessions | HttpMetrics> = L
         if (body === undefined) return undefined
         const path = request.url as string
         const requestId = requestIdOf(header(request, "x-request-id"))
-        return Effect.gen(function* () {
-          const start = yield* Clock.currentTimeNanos
-          const json = yield* body
-          const seconds = Number((yield* Clock.currentTimeNanos) - start) / 1e9
-          yield* metrics.recordRequest("GET", path, 200, seconds)
-          yield* logAnswer({ requestId, method: "GET", route: path, status: 200, seconds })
-          return { status: 200, headers: { ...headersOf.get(path), "x-request-id": requestId }, body: json }
-        }).pipe(
-          Effect.tapErrorCause((cause) => (Cause.isFailType(cause) ? Effect.void : stepAside)),
+        const start = process.hrtime.bigint()
+        /** Logged and counted as the router's edge does, with the edge's headers. */
+        const answered = (status: number, own: Readonly<Record<string, string>> | undefined, json: string) => {
+          const seconds = Number(process.hrtime.bigint() - start) / 1e9
+          return Effect.as(
+            Effect.zipRight(
+              metrics.recordRequest("GET", path, status, seconds),
+              logAnswer({ requestId, method: "GET", route: path, status, seconds }),
+            ),
+            {
+              status,
+              headers: {
+                ...(own === undefined ? headersOf.get(path) : { ...own, ...securityHeadersFor(path, own) }),
+                "x-request-id": requestId,
+              },
+              body: json,
+            },
+          )
+        }
+        return body.pipe(
+          Effect.matchCauseEffect({
+            onSuccess: (json) => answered(200, undefined, json),
+            // A refusal (a token that does not authenticate) is the router's to answer. Anything
+            // else (a store outage) is answered here as the edge would, so its wait is not paid twice.
+            onFailure: (cause): Effect.Effect<DirectAnswer, unknown> =>
+              Cause.isFailType(cause) || Cause.isInterruptedOnly(cause)
+                ? Effect.failCause(cause)
+                : Effect.flatMap(
+                    problemOf(cause),
+                    Option.match({
+                      onNone: () => Effect.failCause(cause),
+                      onSome: (problem) => answered(problem.status, problem.headers, problem.body),
+                    }),
+                  ),
+          }),
+          // The client left before its answer: logged and counted as the edge does.
+          Effect.onInterrupt(() => answered(499, {}, "")),
           Effect.annotateLogs("request_id", requestId),
         )
       },

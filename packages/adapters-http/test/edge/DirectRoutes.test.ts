@@ -1,7 +1,8 @@
 import { createServer } from "node:http"
 import { HttpServer, HttpServerResponse } from "@effect/platform"
 import { describe, expect, it, layer } from "@effect/vitest"
-import { InvalidToken, Sessions } from "@userkit/domain"
+import { MemoryUserRepository } from "@userkit/adapters-memory"
+import { StoreUnavailable, UserRepository } from "@userkit/domain"
 import { Effect, Layer, Option } from "effect"
 import * as Direct from "../../src/edge/Direct.js"
 import * as HttpMetrics from "../../src/edge/HttpMetrics.js"
@@ -130,51 +131,108 @@ layer(testApp(), { excludeTestServices: true })("which requests the direct route
   )
 })
 
-describe("the direct routes, when the store fails", () => {
-  it.effect("step aside: after an unexpected failure the router answers every request for a while", () =>
+// A user store that counts its lookups by id and, when down, dies as the PostgreSQL adapter's does.
+const lookups = { count: 0, down: false }
+const CountedUsers = Layer.effect(
+  UserRepository,
+  Effect.map(UserRepository, (users) =>
+    UserRepository.of({
+      ...users,
+      findById: (id) =>
+        Effect.suspend(() => {
+          lookups.count += 1
+          return lookups.down
+            ? Effect.die(new StoreUnavailable({ store: "database", reason: "connect ECONNREFUSED" }))
+            : users.findById(id)
+        }),
+    }),
+  ),
+).pipe(Layer.provide(MemoryUserRepository.layer))
+
+layer(testApp({}, { users: CountedUsers }), { excludeTestServices: true })("the direct routes in an outage", (it) => {
+  it.effect("answer the router's 503, its headers, body and log lines, asking the store once per request", () =>
     Effect.gen(function* () {
-      let calls = 0
-      const failing = Layer.succeed(
-        Sessions,
-        // Only what the direct routes call.
-        {
-          authenticate: () => {
-            calls += 1
-            return calls === 1 ? Effect.die(new Error("the store is down")) : Effect.fail(new InvalidToken())
-          },
-        } as unknown as Sessions,
-      )
-      const direct = yield* Effect.provide(
-        Direct.DirectRoutes,
-        Direct.layer.pipe(Layer.provide(Layer.merge(failing, HttpMetrics.disabled))),
-      )
-      const me = request("GET", mePath, bearer("a.b.c"))
-      const first = direct.answer(me)
-      if (first === undefined) return expect.fail("the first request was declined")
-      expect((yield* Effect.exit(first))._tag).toBe("Failure")
-      expect(direct.answer(me)).toBeUndefined()
-      expect(direct.answer(request("GET", "/health"))).toBeUndefined()
+      const user = yield* loggedIn
+      const { logs } = yield* TestApp
+      lookups.down = true
+      const before = logs.length
+      const counted = lookups.count
+      const direct = yield* send(mePath, { headers: { ...bearer(user.token), "x-request-id": "direct-outage" } })
+      expect(lookups.count - counted).toBe(1)
+      const routed = yield* send(`${mePath}/`, { headers: { ...bearer(user.token), "x-request-id": "routed-outage" } })
+      lookups.down = false
+      expect(direct.status).toBe(503)
+      const { "x-request-id": _d, ...directHeaders } = comparable(direct).headers
+      const { "x-request-id": _r, ...routedHeaders } = comparable(routed).headers
+      expect(directHeaders["retry-after"]).toBeDefined()
+      expect({ ...comparable(direct), headers: directHeaders }).toEqual({
+        ...comparable(routed),
+        headers: routedHeaders,
+      })
+      const lines = logs.slice(before).map(({ level, message, annotations }) => {
+        const { duration_ms: _, request_id, ...rest } = annotations
+        return { id: request_id, line: { level, message: String(message), ...rest } }
+      })
+      const of = (id: string) => lines.filter((entry) => entry.id === id).map((entry) => entry.line)
+      expect(of("direct-outage")).toEqual(of("routed-outage"))
+      expect(of("direct-outage").map((line) => line.message)).toEqual(["store unavailable", "request"])
     }),
   )
 })
 
+layer(testApp({ cors: { origins: ["https://app.example"], credentials: false } }), { excludeTestServices: true })(
+  "with CORS on",
+  (it) => {
+    it.effect("every answer is the router's, with the CORS headers it adds even without an Origin", () =>
+      Effect.gen(function* () {
+        const user = yield* loggedIn
+        const plain = yield* send(mePath, { headers: bearer(user.token) })
+        const routed = yield* send(`${mePath}/`, { headers: bearer(user.token) })
+        expect(plain.status).toBe(200)
+        const exposed = routed.headers.get("access-control-expose-headers")
+        expect(exposed).not.toBeNull()
+        expect(plain.headers.get("access-control-expose-headers")).toBe(exposed)
+      }),
+    )
+  },
+)
+
 describe("NodeServing", () => {
-  // A router of one route, and direct routes that answer /direct, fail /failing, and decline the rest.
-  const served = HttpServer.serve(Effect.succeed(HttpServerResponse.text("by the router", { status: 203 }))).pipe(
+  // A router of one route, and direct routes that answer /direct, fail /failing, never finish /slow,
+  // and decline the rest.
+  const seen = { routed: 0, interrupted: 0 }
+  const served = HttpServer.serve(
+    Effect.sync(() => {
+      seen.routed += 1
+      return HttpServerResponse.text("by the router", { status: 203 })
+    }),
+  ).pipe(
     Layer.provide(
       Layer.succeed(Direct.DirectRoutes, {
-        answer: ({ url }) =>
-          url === "/direct"
-            ? Effect.succeed({ status: 200, headers: { "content-type": "text/plain" }, body: "direct ✓" })
-            : url === "/failing"
-              ? Effect.fail("not this one")
-              : undefined,
+        answer: ({ url }) => {
+          switch (url) {
+            case "/direct":
+              return Effect.succeed({ status: 200, headers: { "content-type": "text/plain" }, body: "direct ✓" })
+            case "/failing":
+              return Effect.fail("not this one")
+            case "/slow":
+              return Effect.never.pipe(
+                Effect.onInterrupt(() =>
+                  Effect.sync(() => {
+                    seen.interrupted += 1
+                  }),
+                ),
+              )
+            default:
+              return undefined
+          }
+        },
       }),
     ),
     Layer.provideMerge(NodeServing.layer(createServer, { port: 0 })),
   )
 
-  it.effect("writes what the direct routes answer, and leaves to the app what they decline or fail", () =>
+  it.live("writes what the direct routes answer, leaves the rest to the app, and drops what a client left", () =>
     Effect.gen(function* () {
       const server = yield* HttpServer.HttpServer
       const port = server.address._tag === "TcpAddress" ? server.address.port : 0
@@ -184,8 +242,16 @@ describe("NodeServing", () => {
           return [response.status, response.headers.get("content-length"), await response.text()] as const
         })
       expect(yield* get("/direct")).toEqual([200, String(Buffer.byteLength("direct ✓")), "direct ✓"])
+      expect(seen.routed).toBe(0)
       expect(yield* get("/failing")).toEqual([203, "13", "by the router"])
       expect(yield* get("/other")).toEqual([203, "13", "by the router"])
+      expect(seen.routed).toBe(2)
+      // The client gives up: the direct answer's work is interrupted, and nobody answers.
+      yield* Effect.promise(() =>
+        fetch(`http://127.0.0.1:${port}/slow`, { signal: AbortSignal.timeout(100) }).catch(() => undefined),
+      )
+      for (let i = 0; i < 50 && seen.interrupted === 0; i++) yield* Effect.sleep("20 millis")
+      expect(seen).toEqual({ routed: 2, interrupted: 1 })
     }).pipe(Effect.provide(served)),
   )
 })
