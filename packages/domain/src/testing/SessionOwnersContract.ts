@@ -57,6 +57,41 @@ export const sessionOwnersContract = (
         expect(yield* ownerOf(gone.session.id, deleted)).toEqual(Option.none())
       }),
     )
+
+    test(
+      "answers each of many lookups at once with its own account, while sessions are revoked among them",
+      Effect.gen(function* () {
+        const owners = yield* Effect.all(
+          Array.from({ length: 12 }, () =>
+            Effect.flatMap(aUser, (userId) => Effect.map(login(userId), ({ session }) => ({ userId, session }))),
+          ),
+        )
+        // Every other owner's session is revoked while the lookups run; each lookup runs 8 times.
+        const revoked = new Set(owners.filter((_, i) => i % 2 === 1).map(({ session }) => session.id))
+        const lookups = owners.flatMap(({ userId, session }) =>
+          Array.from({ length: 8 }, () =>
+            Effect.map(ownerOf(session.id, userId), (found) => ({ userId, session, found: idOf(found) })),
+          ),
+        )
+        const revokes = owners
+          .filter(({ session }) => revoked.has(session.id))
+          .map(({ userId, session }) => revoke(userId, session.id))
+        const [answers] = yield* Effect.all(
+          [Effect.all(lookups, { concurrency: "unbounded" }), Effect.all(revokes, { concurrency: "unbounded" })],
+          { concurrency: "unbounded" },
+        )
+        expect(answers).toHaveLength(owners.length * 8)
+        for (const { userId, session, found } of answers) {
+          // Never another's account: its own, or none once (and only if) its session was revoked.
+          if (revoked.has(session.id)) expect([Option.none(), Option.some(userId)]).toContainEqual(found)
+          else expect(found).toEqual(Option.some(userId))
+        }
+        for (const { userId, session } of owners)
+          expect(idOf(yield* ownerOf(session.id, userId))).toEqual(
+            revoked.has(session.id) ? Option.none() : Option.some(userId),
+          )
+      }),
+    )
   })
 
 /** The two-lookup SessionOwners over `stores`, as the contract takes it. */
