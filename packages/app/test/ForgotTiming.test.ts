@@ -4,7 +4,7 @@ import { type DurableStore, durableStore } from "./support/durableStore.js"
 import { type Answer, postJson, send } from "./support/http.js"
 import { addressedTo, eventually, linkIn, outboxMessages, tokenOf } from "./support/mail.js"
 import { type ServerProcess, startServer } from "./support/serverProcess.js"
-import { median, probabilityOfSuperiority } from "./support/timing.js"
+import { median, probabilityOfSuperiority, sampleCategories } from "./support/timing.js"
 
 // What a forgot-password answer tells an attacker about an address: nothing. An address with an
 // account and one without get the same answer, byte for byte, in the same time: the lookup and
@@ -104,17 +104,12 @@ describe("forgot-password answers alike for an address with an account and one w
     ]
     // Each round in a new random order, so that neither drift nor what the request before left
     // running favours one category.
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const [name, attempt] of shuffled(categories)) {
-        const start = performance.now()
-        const answer = await attempt(round)
-        const millis = performance.now() - start
-        await new Promise((resolve) => setTimeout(resolve, PAUSE_MS))
-        if (round < WARMUP) continue
-        times.set(name, [...(times.get(name) ?? []), millis])
-        answers.set(name, [...(answers.get(name) ?? []), answer])
-      }
-    }
+    await sampleCategories(
+      categories,
+      { rounds: ROUNDS, warmup: WARMUP, order: shuffled, pauseMs: PAUSE_MS },
+      times,
+      answers,
+    )
   }, 120_000)
 
   afterAll(async () => {

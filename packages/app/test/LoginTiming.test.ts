@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type Answer, postJson, send } from "./support/http.js"
 import { type ServerProcess, startServer } from "./support/serverProcess.js"
-import { median, probabilityOfSuperiority } from "./support/timing.js"
+import { median, probabilityOfSuperiority, sampleCategories } from "./support/timing.js"
 
 // What a login's answer tells an attacker: an unknown account, a wrong password, an inactive
 // account and an account whose guesses must wait answer alike, in status, body and time. Each of
@@ -98,17 +98,16 @@ describe("login answers alike, in status, body and time", () => {
       ["control: address limit, no verification", (round) => login(`refused${round}`, wrongPassword, exhausted)],
     ]
     // Round robin, each round starting one category further on, so that drift and order touch all alike.
-    for (let round = 0; round < ROUNDS; round++) {
-      const first = round % categories.length
-      for (const [name, attempt] of [...categories.slice(first), ...categories.slice(0, first)]) {
-        const start = performance.now()
-        const answer = await attempt(round)
-        const millis = performance.now() - start
-        if (round < WARMUP) continue
-        times.set(name, [...(times.get(name) ?? []), millis])
-        answers.set(name, [...(answers.get(name) ?? []), answer])
-      }
-    }
+    await sampleCategories(
+      categories,
+      {
+        rounds: ROUNDS,
+        warmup: WARMUP,
+        order: (all, round) => [...all.slice(round % all.length), ...all.slice(0, round % all.length)],
+      },
+      times,
+      answers,
+    )
   }, 120_000)
 
   afterAll(async () => {
