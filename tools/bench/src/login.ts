@@ -7,6 +7,7 @@ import { parseLoginOptions } from "./args.js"
 import { type CpuSnapshot, cpuSnapshot, cpuUse, describeCpu, serverSettled } from "./cpu.js"
 import { runLoad } from "./load.js"
 import { percentile } from "./measure.js"
+import { HealthProbe } from "./probe.js"
 import { profileDirIf, profilerClock, reportProfile } from "./profile.js"
 import { printServerSetup, withBenchServer } from "./server.js"
 
@@ -37,16 +38,21 @@ const probeHealth = async (baseUrl: string, until: Promise<unknown>, cycleMs?: n
   })
   const times: Array<number> = []
   const starts: Array<number> = []
+  const url = new URL(baseUrl)
+  const probe = new HealthProbe(url.hostname, Number(url.port), "/health")
   const first = performance.now()
-  while (!done) {
-    const start = performance.now()
-    starts.push(start)
-    const response = await fetch(`${baseUrl}/health`)
-    await response.arrayBuffer()
-    if (response.status !== 200) throw new Error(`GET /health answered ${response.status} during the storm`)
-    const took = performance.now() - start
-    times.push(took)
-    await sleep(cycleMs === undefined ? PROBE_GAP_MS : Math.max(0, cycleMs - took))
+  try {
+    while (!done) {
+      const start = performance.now()
+      starts.push(start)
+      const status = await probe.get()
+      if (status !== 200) throw new Error(`GET /health answered ${status} during the storm`)
+      const took = performance.now() - start
+      times.push(took)
+      await sleep(cycleMs === undefined ? PROBE_GAP_MS : Math.max(0, cycleMs - took))
+    }
+  } finally {
+    probe.close()
   }
   return { times: times.sort((a, b) => a - b), starts, seconds: (performance.now() - first) / 1000 }
 }
