@@ -139,14 +139,13 @@ export const make: Effect.Effect<SessionStore["Type"], never, SqlClient.SqlClien
     open: (session, firstToken) =>
       encodeSession(session).pipe(
         Effect.orDie,
-        Effect.flatMap((row) =>
-          sql.withTransaction(
-            Effect.andThen(
-              sql`INSERT INTO userkit_sessions ${sql.insert(row)}`,
-              sql`INSERT INTO userkit_refresh_tokens (token_hash, session_id, issued_at)
-                VALUES (${firstToken}, ${session.id}, ${row.created_at})`,
-            ),
-          ),
+        // One statement, so atomic by itself: no transaction of its own (nor a savepoint inside the
+        // caller's), one round trip where there were four. The token's foreign key is checked at the
+        // statement's end, when the session's row is there.
+        Effect.flatMap(
+          (row) => sql`WITH opened AS (INSERT INTO userkit_sessions ${sql.insert(row)} RETURNING id, created_at)
+            INSERT INTO userkit_refresh_tokens (token_hash, session_id, issued_at)
+            SELECT ${firstToken}, id, created_at FROM opened`,
         ),
         Effect.asVoid,
         Effect.catchTag("SqlError", sqlDefect("opening a session")),
