@@ -54,8 +54,8 @@ export interface Options {
   readonly publicKeys?: Effect.Effect<Jwks>
   /**
    * Answer `GET /health` and `GET /api/v1/auth/me` without the router where they are the ordinary
-   * case (see edge/Direct.ts), when served by `NodeServing.layer`. Default on, and off whenever
-   * `cors` is set; the answers are the same.
+   * case (see edge/Direct.ts), when served by `NodeServing.layer`. Default on; the answers are the
+   * same, CORS headers included.
    */
   readonly directRoutes?: boolean
 }
@@ -131,8 +131,7 @@ export const layer = (
             ),
           ),
         ),
-        // With CORS on, every answer carries its headers (exposed ones even without an Origin): the router's.
-        Layer.provide(options.directRoutes === false || options.cors !== undefined ? Layer.empty : Direct.layer),
+        Layer.provide(options.directRoutes === false ? Layer.empty : Direct.layer({ cors: options.cors })),
         Layer.provide(options.metrics === true ? HttpMetrics.layer(options.metricsGauges ?? []) : HttpMetrics.disabled),
         // `GET /users/` is the seed clients' spelling of `GET /users`: every route answers both.
         Layer.provide(HttpRouter.setRouterConfig({ ignoreTrailingSlash: true })),

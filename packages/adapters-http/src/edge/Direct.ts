@@ -4,6 +4,7 @@ import { Api } from "../Api.js"
 import { Status } from "../ops/Api.js"
 import { problemResponses } from "../problems/ProblemResponses.js"
 import { bearerToken } from "../security/Authentication.js"
+import * as Cors from "./Cors.js"
 import { HttpMetrics } from "./HttpMetrics.js"
 import { logAnswer, requestIdOf } from "./RequestLog.js"
 import { securityHeadersFor } from "./SecurityHeaders.js"
@@ -26,7 +27,7 @@ export interface DirectAnswer {
  * through them (same status, headers, body, log line and metrics), in a fraction of the time (the
  * router's per-request work was half the cost of `GET /auth/me`, measured with `me-vs-floor.sh`).
  * Only the ordinary case is answered here. Anything else, decided at once from the request line and
- * headers (another method, a query string, a body, an `Origin`, no bearer token) or found on the way
+ * headers (another method, a query string, a body, no bearer token) or found on the way
  * (a token that does not authenticate), is left to the router from the start, so every refusal
  * keeps its one implementation. An unexpected failure (a store outage) is answered with the
  * problem the edge's own mapping gives it, rather than paying the outage's wait again.
@@ -87,83 +88,92 @@ const problemOf = (cause: Cause.Cause<unknown>) =>
       : Option.none(),
   )
 
-export const layer: Layer.Layer<DirectRoutes, never, Sessions | HttpMetrics> = Layer.effect(
-  DirectRoutes,
-  Effect.gen(function* () {
-    const sessions = yield* Sessions
-    const metrics = yield* HttpMetrics
-    // The success schemas the endpoints declare (ops/Api.ts, auth/Api.ts).
-    const me = jsonBy(User)
-    const health = jsonBy(Status)
-    const routes = new Map<string, (request: DirectRequest) => Effect.Effect<string, unknown> | undefined>([
-      [pathOf("ops", "health"), () => Effect.sync(() => health({ status: "ok" }))],
-      [
-        pathOf("auth", "me"),
-        (request) =>
-          Option.match(bearerToken(header(request, "authorization")), {
-            onNone: () => undefined,
-            onSome: (token) => Effect.map(sessions.authenticate(token), (caller) => me(caller.user)),
-          }),
-      ],
-    ])
+export interface Options {
+  /** The app's CORS, whose headers every answer carries, as the router's do. */
+  readonly cors?: Cors.Options | undefined
+}
 
-    // The headers of a route's answers but its request id: the same for every answer.
-    const headersOf = new Map(
-      [...routes.keys()].map((path) => [
-        path,
-        { "content-type": "application/json", ...securityHeadersFor(path, {}) } as const,
-      ]),
-    )
+export const layer = (options: Options = {}): Layer.Layer<DirectRoutes, never, Sessions | HttpMetrics> =>
+  Layer.effect(
+    DirectRoutes,
+    Effect.gen(function* () {
+      const sessions = yield* Sessions
+      const metrics = yield* HttpMetrics
+      const corsHeaders = options.cors === undefined ? undefined : yield* Cors.answerHeaders(options.cors)
+      // The success schemas the endpoints declare (ops/Api.ts, auth/Api.ts).
+      const me = jsonBy(User)
+      const health = jsonBy(Status)
+      const routes = new Map<string, (request: DirectRequest) => Effect.Effect<string, unknown> | undefined>([
+        [pathOf("ops", "health"), () => Effect.sync(() => health({ status: "ok" }))],
+        [
+          pathOf("auth", "me"),
+          (request) =>
+            Option.match(bearerToken(header(request, "authorization")), {
+              onNone: () => undefined,
+              onSome: (token) => Effect.map(sessions.authenticate(token), (caller) => me(caller.user)),
+            }),
+        ],
+      ])
 
-    return DirectRoutes.of({
-      answer: (request) => {
-        const route = request.url === undefined ? undefined : routes.get(request.url)
-        if (route === undefined || request.method !== "GET" || request.headers.origin !== undefined) return undefined
-        if (!bodiless(request)) return undefined
-        const body = route(request)
-        if (body === undefined) return undefined
-        const path = request.url as string
-        const requestId = requestIdOf(header(request, "x-request-id"))
-        const start = process.hrtime.bigint()
-        /** Logged and counted as the router's edge does, with the edge's headers. */
-        const answered = (status: number, own: Readonly<Record<string, string>> | undefined, json: string) => {
-          const seconds = Number(process.hrtime.bigint() - start) / 1e9
-          return Effect.as(
-            Effect.zipRight(
-              metrics.recordRequest("GET", path, status, seconds),
-              logAnswer({ requestId, method: "GET", route: path, status, seconds }),
-            ),
-            {
-              status,
-              headers: {
-                ...(own === undefined ? headersOf.get(path) : { ...own, ...securityHeadersFor(path, own) }),
-                "x-request-id": requestId,
+      // The headers of a route's answers but its request id: the same for every answer.
+      const headersOf = new Map(
+        [...routes.keys()].map((path) => [
+          path,
+          { "content-type": "application/json", ...securityHeadersFor(path, {}) } as const,
+        ]),
+      )
+
+      return DirectRoutes.of({
+        answer: (request) => {
+          const route = request.url === undefined ? undefined : routes.get(request.url)
+          if (route === undefined || request.method !== "GET") return undefined
+          if (!bodiless(request)) return undefined
+          const body = route(request)
+          if (body === undefined) return undefined
+          const path = request.url as string
+          const requestId = requestIdOf(header(request, "x-request-id"))
+          const cors = corsHeaders?.(header(request, "origin"))
+          const start = process.hrtime.bigint()
+          /** Logged and counted as the router's edge does, with the edge's headers. */
+          const answered = (status: number, own: Readonly<Record<string, string>> | undefined, json: string) => {
+            const seconds = Number(process.hrtime.bigint() - start) / 1e9
+            return Effect.as(
+              Effect.zipRight(
+                metrics.recordRequest("GET", path, status, seconds),
+                logAnswer({ requestId, method: "GET", route: path, status, seconds }),
+              ),
+              {
+                status,
+                headers: {
+                  ...(own === undefined ? headersOf.get(path) : { ...own, ...securityHeadersFor(path, own) }),
+                  ...cors,
+                  "x-request-id": requestId,
+                },
+                body: json,
               },
-              body: json,
-            },
+            )
+          }
+          return body.pipe(
+            Effect.matchCauseEffect({
+              onSuccess: (json) => answered(200, undefined, json),
+              // A refusal (a token that does not authenticate) is the router's to answer. Anything
+              // else (a store outage) is answered here as the edge would, so its wait is not paid twice.
+              onFailure: (cause): Effect.Effect<DirectAnswer, unknown> =>
+                Cause.isFailType(cause) || Cause.isInterruptedOnly(cause)
+                  ? Effect.failCause(cause)
+                  : Effect.flatMap(
+                      problemOf(cause),
+                      Option.match({
+                        onNone: () => Effect.failCause(cause),
+                        onSome: (problem) => answered(problem.status, problem.headers, problem.body),
+                      }),
+                    ),
+            }),
+            // The client left before its answer: logged and counted as the edge does.
+            Effect.onInterrupt(() => answered(499, {}, "")),
+            Effect.annotateLogs("request_id", requestId),
           )
-        }
-        return body.pipe(
-          Effect.matchCauseEffect({
-            onSuccess: (json) => answered(200, undefined, json),
-            // A refusal (a token that does not authenticate) is the router's to answer. Anything
-            // else (a store outage) is answered here as the edge would, so its wait is not paid twice.
-            onFailure: (cause): Effect.Effect<DirectAnswer, unknown> =>
-              Cause.isFailType(cause) || Cause.isInterruptedOnly(cause)
-                ? Effect.failCause(cause)
-                : Effect.flatMap(
-                    problemOf(cause),
-                    Option.match({
-                      onNone: () => Effect.failCause(cause),
-                      onSome: (problem) => answered(problem.status, problem.headers, problem.body),
-                    }),
-                  ),
-          }),
-          // The client left before its answer: logged and counted as the edge does.
-          Effect.onInterrupt(() => answered(499, {}, "")),
-          Effect.annotateLogs("request_id", requestId),
-        )
-      },
-    })
-  }),
-)
+        },
+      })
+    }),
+  )

@@ -2,7 +2,7 @@ import { createServer } from "node:http"
 import { HttpServer, HttpServerResponse } from "@effect/platform"
 import { describe, expect, it, layer } from "@effect/vitest"
 import { MemoryUserRepository } from "@userkit/adapters-memory"
-import { StoreUnavailable, UserRepository } from "@userkit/domain"
+import { StoreUnavailable, stamped, UserId, UserRepository } from "@userkit/domain"
 import { Effect, Layer, Option } from "effect"
 import * as Direct from "../../src/edge/Direct.js"
 import * as HttpMetrics from "../../src/edge/HttpMetrics.js"
@@ -75,9 +75,9 @@ layer(testApp({ metrics: true }), { excludeTestServices: true })("the direct rou
 const request = (method: string, url: string, headers: Record<string, string> = {}) => ({ method, url, headers })
 
 layer(testApp(), { excludeTestServices: true })("which requests the direct routes take", (it) => {
-  const routes = Effect.provide(Direct.DirectRoutes, Direct.layer.pipe(Layer.provide(HttpMetrics.disabled)))
+  const routes = Effect.provide(Direct.DirectRoutes, Direct.layer().pipe(Layer.provide(HttpMetrics.disabled)))
 
-  it.effect("only a plain GET of their exact path, with no body, no Origin and, for /auth/me, a bearer token", () =>
+  it.effect("only a plain GET of their exact path, with no body and, for /auth/me, a bearer token", () =>
     Effect.gen(function* () {
       const direct = yield* routes
       const user = yield* loggedIn
@@ -88,7 +88,6 @@ layer(testApp(), { excludeTestServices: true })("which requests the direct route
         request("GET", "/health?verbose"),
         request("GET", "/health/"),
         request("GET", "/HEALTH"),
-        request("GET", "/health", { origin: "https://elsewhere.example" }),
         request("GET", "/health", { "content-length": "3" }),
         request("GET", "/health", { "transfer-encoding": "chunked" }),
         request("GET", mePath),
@@ -100,6 +99,7 @@ layer(testApp(), { excludeTestServices: true })("which requests the direct route
       for (const taken of [
         request("GET", "/health"),
         request("GET", "/health", { "content-length": "0" }),
+        request("GET", "/health", { origin: "https://elsewhere.example" }),
         request("GET", mePath, auth),
       ]) {
         const answering = direct.answer(taken)
@@ -180,22 +180,77 @@ layer(testApp({}, { users: CountedUsers }), { excludeTestServices: true })("the 
   )
 })
 
-layer(testApp({ cors: { origins: ["https://app.example"], credentials: false } }), { excludeTestServices: true })(
-  "with CORS on",
-  (it) => {
-    it.effect("every answer is the router's, with the CORS headers it adds even without an Origin", () =>
-      Effect.gen(function* () {
-        const user = yield* loggedIn
-        const plain = yield* send(mePath, { headers: bearer(user.token) })
-        const routed = yield* send(`${mePath}/`, { headers: bearer(user.token) })
-        expect(plain.status).toBe(200)
-        const exposed = routed.headers.get("access-control-expose-headers")
-        expect(exposed).not.toBeNull()
-        expect(plain.headers.get("access-control-expose-headers")).toBe(exposed)
-      }),
-    )
-  },
-)
+/** The same request to a direct route's exact path and, through the router, with a trailing slash. */
+const bothWays = (path: string, headers: Record<string, string>) =>
+  Effect.gen(function* () {
+    const direct = yield* send(path, { headers: { ...headers, "x-request-id": "compared" } })
+    const routed = yield* send(`${path}/`, { headers: { ...headers, "x-request-id": "compared" } })
+    return { direct: comparable(direct), routed: comparable(routed) }
+  })
+
+for (const cors of [
+  { origins: ["https://app.example"], credentials: false },
+  { origins: ["https://app.example", "https://admin.example"], credentials: true },
+  { origins: ["*"], credentials: false },
+]) {
+  layer(testApp({ cors }, { users: CountedUsers }), { excludeTestServices: true })(
+    `with CORS on (${JSON.stringify(cors)})`,
+    (it) => {
+      it.effect("every answer is the router's, its CORS headers included, whatever the Origin", () =>
+        Effect.gen(function* () {
+          const user = yield* loggedIn
+          const origins = [undefined, ...cors.origins.filter((origin) => origin !== "*"), "https://elsewhere.example"]
+          for (const [path, auth] of [
+            ["/health", {}],
+            [mePath, bearer(user.token)],
+          ] as const)
+            for (const origin of origins) {
+              const { direct, routed } = yield* bothWays(path, origin === undefined ? auth : { ...auth, origin })
+              expect(direct.status, `${path} from ${origin}`).toBe(200)
+              expect(direct, `${path} from ${origin}`).toEqual(routed)
+            }
+          // What the browser reads: an allowed origin is echoed, another is not; exposed headers always.
+          const allowed = yield* bothWays(mePath, { ...bearer(user.token), origin: "https://app.example" })
+          expect(allowed.direct.headers["access-control-allow-origin"]).toBe("https://app.example")
+          const other = yield* bothWays(mePath, { ...bearer(user.token), origin: "https://elsewhere.example" })
+          expect(other.direct.headers["access-control-allow-origin"]).toBe(
+            cors.origins.includes("*") ? "https://elsewhere.example" : undefined,
+          )
+          expect(other.direct.headers["access-control-expose-headers"]).toBeDefined()
+        }),
+      )
+
+      it.effect("are served first: a refused token is looked up by them, then again by the router", () =>
+        Effect.gen(function* () {
+          const user = yield* loggedIn
+          yield* Effect.flatMap(UserRepository, (users) =>
+            Effect.flatMap(stamped({ is_active: false }), (changes) =>
+              users.setStanding(UserId.make(user.id), changes),
+            ),
+          )
+          const counted = lookups.count
+          const answer = yield* send(mePath, { headers: { ...bearer(user.token), origin: "https://app.example" } })
+          expect(answer.status).not.toBe(200)
+          expect(lookups.count - counted).toBe(2)
+        }),
+      )
+
+      it.effect("are taken directly, an Origin or not", () =>
+        Effect.gen(function* () {
+          const direct = yield* Effect.provide(
+            Direct.DirectRoutes,
+            Direct.layer({ cors }).pipe(Layer.provide(HttpMetrics.disabled)),
+          )
+          for (const origin of ["https://app.example", "https://elsewhere.example"]) {
+            const answering = direct.answer(request("GET", "/health", { origin }))
+            if (answering === undefined) return expect.fail(`GET /health from ${origin} was declined`)
+            expect((yield* answering).status).toBe(200)
+          }
+        }),
+      )
+    },
+  )
+}
 
 describe("NodeServing", () => {
   // A router of one route, and direct routes that answer /direct, fail /failing, never finish /slow,
