@@ -8,8 +8,11 @@ import { type DirectAnswer, DirectRoutes } from "./edge/Direct.js"
 type NodeHandler = (request: IncomingMessage, response: ServerResponse) => void
 
 const write = (response: ServerResponse, answer: DirectAnswer) => {
-  response.writeHead(answer.status, { ...answer.headers, "content-length": Buffer.byteLength(answer.body) })
-  response.end(answer.body)
+  // A Buffer, not the string: given a string, node writes the headers with the body in the body's
+  // encoding (UTF-8), so a header echoing the request's bytes (an Origin) would not be the router's.
+  const body = Buffer.from(answer.body)
+  response.writeHead(answer.status, { ...answer.headers, "content-length": body.length })
+  response.end(body)
 }
 
 /** The app's handler behind the direct routes: what they do not answer, it does, from the start. */

@@ -1,6 +1,7 @@
 import { connect, type Socket } from "node:net"
 
 const REQUEST_END = "\r\n\r\n"
+const TIMEOUT_MS = 10_000
 
 /**
  * GET `path` again and again over one kept-alive HTTP/1.1 connection, written and read by hand: the
@@ -24,12 +25,15 @@ export class HealthProbe {
       const socket = connect({ host: this.host, port: this.port, noDelay: true })
       socket.once("connect", () => resolve(socket))
       socket.once("error", reject)
+      // Only the current connection's events count: a late one from a closed connection is ignored.
       socket.on("data", (chunk: Buffer) => {
+        if (this.socket !== socket) return
         this.buffered = Buffer.concat([this.buffered, chunk])
         this.wake(chunk)
       })
       socket.on("close", () => {
-        if (this.socket === socket) this.socket = undefined
+        if (this.socket !== socket) return
+        this.socket = undefined
         this.wake(new Error("the server closed the probe's connection"))
       })
     })
@@ -41,14 +45,36 @@ export class HealthProbe {
     waiting?.(value)
   }
 
+  /** The next bytes; an error if the connection closes first or nothing comes for TIMEOUT_MS. */
   private more(): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.waiting = (value) => (value instanceof Error ? reject(value) : resolve())
+      const timer = setTimeout(
+        () => this.wake(new Error(`GET ${this.path} had no answer within ${TIMEOUT_MS} ms`)),
+        TIMEOUT_MS,
+      )
+      this.waiting = (value) => {
+        clearTimeout(timer)
+        if (value instanceof Error) reject(value)
+        else resolve()
+      }
     })
   }
 
-  /** One request; resolves with its status once the last byte of the body has arrived. */
+  /**
+   * One request; resolves with its status once the last byte of the body has arrived. A kept-alive
+   * connection the server closed before answering (its idle timeout) is replaced once.
+   */
   async get(): Promise<number> {
+    const reused = this.socket !== undefined
+    try {
+      return await this.once()
+    } catch (error) {
+      if (!reused || this.socket !== undefined || this.buffered.length > 0) throw error
+      return this.once()
+    }
+  }
+
+  private async once(): Promise<number> {
     if (this.socket === undefined) {
       this.buffered = Buffer.alloc(0)
       this.socket = await this.open()

@@ -5,10 +5,6 @@ import type { CorsOptions } from "../Settings.js"
 /** Which other web origins may call the API from a browser. */
 export type Options = CorsOptions
 
-/**
- * CORS by the platform's middleware: preflights (OPTIONS) answered 204, and the
- * `Access-Control-Allow-Origin` header echoed only to a listed origin, with `Vary: Origin`.
- */
 /** Whether a request's `Origin` is one `options` lets call the API; a request without one is not cross-origin. */
 const allows = (options: Options) => {
   const allowed: ReadonlySet<string> = new Set(options.origins)
@@ -16,6 +12,10 @@ const allows = (options: Options) => {
     typeof origin === "string" && (allowed.has("*") || allowed.has(origin))
 }
 
+/**
+ * CORS by the platform's middleware: preflights (OPTIONS) answered 204, and the
+ * `Access-Control-Allow-Origin` header echoed only to a listed origin, with `Vary: Origin`.
+ */
 export const middleware = (options: Options) =>
   HttpMiddleware.cors({
     // A request without an Origin header is not a cross-origin one: it gets no CORS headers.
@@ -27,12 +27,15 @@ export const middleware = (options: Options) =>
     maxAge: 600,
   })
 
+/** The header the middleware echoes an allowed origin in. */
+const ECHOED = "access-control-allow-origin"
+
 /**
  * The headers `middleware` adds to an answer other than a preflight's, by the request's `Origin`,
  * for answers made without it (the direct routes). Read off the middleware itself when built: once
  * for a request without an Origin (a refused one gets the same: the middleware only adds to an
- * allowed one) and once for an allowed one, whose value it echoes; the caller's origin then takes
- * the sample's place.
+ * allowed one) and once for an allowed one, whose value it echoes in `Access-Control-Allow-Origin`; the
+ * caller's origin then takes the sample's place there.
  */
 export const answerHeaders = (
   options: Options,
@@ -56,6 +59,8 @@ export const answerHeaders = (
     const allowed = allows(options)
     return (origin) =>
       allowed(origin)
-        ? Object.fromEntries(echoed.map(([name, value]) => [name, value === sample ? origin : value]))
+        ? Object.fromEntries(
+            echoed.map(([name, value]) => [name, name === ECHOED && value === sample ? origin : value]),
+          )
         : plain
   })

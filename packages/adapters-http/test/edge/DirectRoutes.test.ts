@@ -199,7 +199,13 @@ for (const cors of [
       it.effect("every answer is the router's, its CORS headers included, whatever the Origin", () =>
         Effect.gen(function* () {
           const user = yield* loggedIn
-          const origins = [undefined, ...cors.origins.filter((origin) => origin !== "*"), "https://elsewhere.example"]
+          // Another origin, and one of bytes no browser sends but an attacker may (read as Latin-1).
+          const origins = [
+            undefined,
+            ...cors.origins.filter((origin) => origin !== "*"),
+            "https://elsewhere.example",
+            "https://\u00e9vil.example",
+          ]
           for (const [path, auth] of [
             ["/health", {}],
             [mePath, bearer(user.token)],
