@@ -3,6 +3,7 @@ import { availableParallelism } from "node:os"
 import * as bcrypt from "@node-rs/bcrypt"
 import { Overloaded, PasswordHash, PasswordHasher } from "@userkit/domain"
 import { Effect, Layer, Redacted } from "effect"
+import * as HashingThreads from "./HashingThreads.js"
 
 export interface Options {
   /** bcrypt work factor, an integer in 4..31. Defaults to 12. */
@@ -11,6 +12,10 @@ export interface Options {
   readonly concurrency?: number
   /** How many more may wait for their turn, at least 0; beyond that they die with `Overloaded`. Defaults to 64. */
   readonly queue?: number
+  /** How much lower the hashing threads' OS priority is than the process's, 0..19 (Linux). Defaults to 5. */
+  readonly nice?: number
+  /** Where bcrypt runs. Defaults to `concurrency` threads of its own at `nice` (HashingThreads). */
+  readonly threads?: HashingThreads.HashingThreads
 }
 
 export const DEFAULT_COST = 12
@@ -20,16 +25,11 @@ export const MAX_COST = 31
 
 export const DEFAULT_QUEUE = 64
 
-/**
- * One per core, but fewer than the threads of libuv's pool (`UV_THREADPOOL_SIZE`, 4 unless set),
- * where @node-rs/bcrypt runs: a thread stays free for what else runs there, WebCrypto's HMAC (the
- * access tokens' signatures) and file and DNS work, so they never wait behind a hash.
- */
-export const defaultConcurrency = (): number => {
-  const size = Number(process.env.UV_THREADPOOL_SIZE ?? 4)
-  const pool = Number.isInteger(size) && size > 0 ? size : 4
-  return Math.max(1, Math.min(availableParallelism(), pool - 1))
-}
+export const DEFAULT_NICE = 5
+export const MAX_NICE = 19
+
+/** One per core: hashing runs on threads of its own, not on libuv's pool, so file, DNS and WebCrypto work never waits behind it. */
+export const defaultConcurrency = (): number => Math.max(1, availableParallelism())
 
 // Changing this key (or the normalization) makes every stored hash unverifiable: bump the version.
 const PREHASH_KEY = "userkit/bcrypt-sha256/v1"
@@ -47,8 +47,9 @@ const prehash = (password: Redacted.Redacted<string>): string =>
 const BCRYPT_HASH = /^\$2b\$(\d{2})\$[./A-Za-z0-9]{53}$/
 
 /**
- * A PasswordHasher over @node-rs/bcrypt, whose async calls run on libuv's thread pool, off the event
- * loop; at most `concurrency` at once, `queue` more waiting, the rest refused (see `bounded`).
+ * A PasswordHasher over @node-rs/bcrypt, run on threads of its own (HashingThreads), off the event
+ * loop and below its priority; at most `concurrency` at once, `queue` more waiting, the rest
+ * refused (see `bounded`).
  */
 export const make = (options: Options = {}): Effect.Effect<PasswordHasher["Type"]> => {
   const cost = options.cost ?? DEFAULT_COST
@@ -62,6 +63,13 @@ export const make = (options: Options = {}): Effect.Effect<PasswordHasher["Type"
       `bcrypt concurrency must be a whole number >= 1 and queue >= 0, got ${concurrency}, ${queue}`,
     )
   }
+  const nice = options.nice ?? DEFAULT_NICE
+  if (!Number.isInteger(nice) || nice < 0 || nice > MAX_NICE) {
+    return Effect.dieMessage(`bcrypt nice must be a whole number from 0 to ${MAX_NICE}, got ${nice}`)
+  }
+  const threads = options.threads ?? HashingThreads.make({ size: concurrency, nice })
+  const verifyOn = (password: string, hash: string) =>
+    Effect.map(threads.run({ op: "verify", password, hash }), (matched) => matched === true)
   const turns = Effect.unsafeMakeSemaphore(concurrency)
   // Running plus waiting. Counted and checked in one synchronous step, so no two callers take one place.
   let admitted = 0
@@ -104,21 +112,24 @@ export const make = (options: Options = {}): Effect.Effect<PasswordHasher["Type"
       ? Effect.void
       : Effect.forEach(
           Array.from({ length: cost - storedCost }, (_, i) => storedCost + i),
-          (fillerCost) => Effect.promise(() => filler(fillerCost).then((hash) => bcrypt.verify(prehashed, hash))),
+          (fillerCost) =>
+            Effect.flatMap(
+              Effect.promise(() => filler(fillerCost)),
+              (hash) => verifyOn(prehashed, hash),
+            ),
           { discard: true },
         )
   return Effect.succeed(
     PasswordHasher.of({
       hash: Effect.fn("BcryptPasswordHasher.hash")(function* (password) {
-        const hash = yield* bounded(Effect.promise(() => bcrypt.hash(prehash(password), { cost })))
-        return PasswordHash.make(hash)
+        const hash = yield* bounded(threads.run({ op: "hash", password: prehash(password), cost }))
+        return PasswordHash.make(String(hash))
       }),
       // A hash bcrypt cannot parse (another algorithm, a truncated column) is simply not a match.
       verify: (password, hash) => {
         const prehashed = prehash(password)
         // The fillers are part of the one verification: they run in its turn.
-        return Effect.tryPromise(() => bcrypt.verify(prehashed, hash)).pipe(
-          Effect.orElseSucceed(() => false),
+        return verifyOn(prehashed, hash).pipe(
           Effect.zipLeft(padded(prehashed, costOf(hash))),
           bounded,
           Effect.withSpan("BcryptPasswordHasher.verify"),

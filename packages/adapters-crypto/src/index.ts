@@ -1,5 +1,6 @@
 export * as BcryptPasswordHasher from "./BcryptPasswordHasher.js"
 export * as EdDsaAccessTokens from "./EdDsaAccessTokens.js"
+export * as HashingThreads from "./HashingThreads.js"
 export * as JwtAccessTokens from "./JwtAccessTokens.js"
 export * as PwnedPasswords from "./PwnedPasswords.js"
 export * as SigningKeyRing from "./SigningKeyRing.js"

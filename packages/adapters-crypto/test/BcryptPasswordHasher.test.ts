@@ -4,25 +4,20 @@ import * as bcrypt from "@node-rs/bcrypt"
 import { Overloaded, PasswordHash, PasswordHasher } from "@userkit/domain"
 import { passwordHasherContract } from "@userkit/domain/testing"
 import { Cause, Duration, Effect, Exit, Fiber, type Layer, Option, Redacted } from "effect"
-import { vi } from "vitest"
-import { BcryptPasswordHasher } from "../src/index.js"
+import { BcryptPasswordHasher, HashingThreads } from "../src/index.js"
 
-// bcrypt as the hasher sees it, counting the calls in progress: how many threads it really keeps busy.
-const calls = vi.hoisted(() => ({ running: 0, most: 0 }))
-vi.mock("@node-rs/bcrypt", async (importOriginal) => {
-  const original = await importOriginal<typeof import("@node-rs/bcrypt")>()
-  const counted =
-    <Args extends Array<unknown>, A>(f: (...args: Args) => Promise<A>) =>
-    async (...args: Args): Promise<A> => {
-      calls.running += 1
-      calls.most = Math.max(calls.most, calls.running)
-      try {
-        return await f(...args)
-      } finally {
-        calls.running -= 1
-      }
-    }
-  return { ...original, hash: counted(original.hash), verify: counted(original.verify) }
+// The hasher's calls to its threads, counted while in progress: how many bcrypt calls it really runs at once.
+const calls = { running: 0, most: 0 }
+const counted = (threads: HashingThreads.HashingThreads): HashingThreads.HashingThreads => ({
+  run: (task) =>
+    Effect.acquireUseRelease(
+      Effect.sync(() => {
+        calls.running += 1
+        calls.most = Math.max(calls.most, calls.running)
+      }),
+      () => threads.run(task),
+      () => Effect.sync(() => (calls.running -= 1)),
+    ),
 })
 
 passwordHasherContract("bcrypt", BcryptPasswordHasher.layer({ cost: 4 }), BcryptPasswordHasher.layer({ cost: 5 }))
@@ -135,7 +130,9 @@ describe("BcryptPasswordHasher under load", () => {
   it.live("runs at most `concurrency` bcrypt calls at once, padding fillers included", () =>
     Effect.gen(function* () {
       const old = yield* hashWith(BcryptPasswordHasher.layer({ cost: 4 }), Redacted.value(password))
-      const hasher = yield* hasherWith({ cost: 6, concurrency: 2, queue: 20 })
+      // Threads enough for all twelve: only the hasher's own bound can hold them to two.
+      const threads = counted(HashingThreads.make({ size: 12, nice: 0 }))
+      const hasher = yield* hasherWith({ cost: 6, concurrency: 2, queue: 20, threads })
       calls.most = 0
       const verified = yield* Effect.forEach(
         Array.from({ length: 12 }, (_, i) => i),
@@ -161,9 +158,9 @@ describe("BcryptPasswordHasher under load", () => {
     }),
   )
 
-  it.effect("refuses to build with a concurrency below 1 or a negative queue", () =>
+  it.effect("refuses to build with a concurrency below 1, a negative queue or a nice outside 0..19", () =>
     Effect.gen(function* () {
-      for (const options of [{ concurrency: 0 }, { concurrency: 1.5 }, { queue: -1 }]) {
+      for (const options of [{ concurrency: 0 }, { concurrency: 1.5 }, { queue: -1 }, { nice: -1 }, { nice: 20 }]) {
         const exit = yield* Effect.exit(hasherWith({ cost: 4, ...options }))
         expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
       }

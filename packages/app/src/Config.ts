@@ -43,6 +43,8 @@ export interface AppConfig {
   /** bcrypt hashes and verifications running at once, and how many more may wait (then 503). */
   readonly bcryptConcurrency: number
   readonly bcryptQueue: number
+  /** How much lower the hashing threads' OS priority is than the event loop's (a nice increment). */
+  readonly bcryptNice: number
   readonly logLevel: LogLevel.LogLevel
   readonly maxBodyBytes: number
   readonly metricsEnabled: boolean
@@ -292,6 +294,7 @@ export const AppConfig: Config.Config<AppConfig> = Config.all({
   ),
   bcryptConcurrency: integerIn("BCRYPT_CONCURRENCY", 1, 1024, BcryptPasswordHasher.defaultConcurrency()),
   bcryptQueue: integerIn("BCRYPT_QUEUE", 0, 1_000_000, BcryptPasswordHasher.DEFAULT_QUEUE),
+  bcryptNice: integerIn("BCRYPT_NICE", 0, BcryptPasswordHasher.MAX_NICE, BcryptPasswordHasher.DEFAULT_NICE),
   logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
   maxBodyBytes: integerIn("MAX_BODY_BYTES", 1024, 16 * 1024 * 1024, DEFAULT_MAX_BODY_BYTES),
   metricsEnabled: Config.boolean("METRICS_ENABLED").pipe(Config.withDefault(false)),

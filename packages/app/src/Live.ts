@@ -100,6 +100,7 @@ export const accountsLayer = (config: AppConfig) =>
       cost: config.bcryptCost,
       concurrency: config.bcryptConcurrency,
       queue: config.bcryptQueue,
+      nice: config.bcryptNice,
     }),
   )
 

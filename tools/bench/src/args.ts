@@ -20,6 +20,8 @@ export interface LoginOptions {
   readonly connections: number
   /** The server's BCRYPT_CONCURRENCY, when given; else its default. */
   readonly bcryptConcurrency: number | undefined
+  /** The server's BCRYPT_NICE, when given; else its default. */
+  readonly bcryptNice: number | undefined
   readonly profile: boolean
   readonly logLevel: LogLevel
 }
@@ -47,6 +49,7 @@ options of login:
   --warmup N        warm-up storm in seconds before it (default 2)
   --connections N   concurrent logins, 8 or more (default 8)
   --bcrypt-concurrency N   the server's BCRYPT_CONCURRENCY (default: the server's own)
+  --bcrypt-nice N   the server's BCRYPT_NICE, 0-19 (default: the server's own)
   --profile         run the server with --cpu-prof and print where its main thread's time goes in the storm
 ${logLevelUsage}
 
@@ -108,16 +111,18 @@ export const parseOptions = (args: ReadonlyArray<string>): BenchOptions => {
 export const parseLoginOptions = (args: ReadonlyArray<string>): LoginOptions => {
   const values = parseStrict(
     args,
-    ["duration", "warmup", "connections", "bcrypt-concurrency", "log-level"],
+    ["duration", "warmup", "connections", "bcrypt-concurrency", "bcrypt-nice", "log-level"],
     ["profile"],
   )
   const bcryptConcurrency = values.text("bcrypt-concurrency")
+  const bcryptNice = values.text("bcrypt-nice")
   return {
     duration: whole("duration", values.text("duration"), 10, 600),
     warmup: whole("warmup", values.text("warmup"), 2, 120),
     connections: whole("connections", values.text("connections"), 8, 1024, 8),
     bcryptConcurrency:
       bcryptConcurrency === undefined ? undefined : whole("bcrypt-concurrency", bcryptConcurrency, 1, 1024),
+    bcryptNice: bcryptNice === undefined ? undefined : whole("bcrypt-nice", bcryptNice, 0, 19, 0),
     profile: values.flag("profile"),
     logLevel: logLevelOf(values.text("log-level")),
   }

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises"
 
 /**
  * Who used the machine's CPU between two moments, from Linux's /proc (clock ticks, 10 ms each): the
- * server (its main thread apart from its other threads: libuv's pool, where bcrypt runs, and V8's),
+ * server (its main thread apart from its other threads: its hashing threads, libuv's pool and V8's),
  * this process (apart from its threads likewise), the load generator (a child: while it runs, read
  * from its own /proc entry; once waited for, in this process's cutime + cstime), PostgreSQL, everything
  * else, and the idle and stolen time. Elsewhere than on Linux, `cpuSnapshot` answers undefined and
@@ -40,21 +40,16 @@ const read = (path: string): string | undefined => {
   }
 }
 
+/**
+ * The main thread's ticks, and the rest of the process's: its whole (/proc/<pid>/stat, which keeps
+ * the ticks of threads that have ended, such as a hashing thread that rested too long) less the main.
+ */
 const threads = (pid: number): ThreadTicks => {
-  let [main, others] = [0, 0]
-  let tids: ReadonlyArray<string> = []
-  try {
-    tids = readdirSync(`/proc/${pid}/task`)
-  } catch {
-    return { main, others }
-  }
-  for (const tid of tids) {
-    const line = read(`/proc/${pid}/task/${tid}/stat`)
-    if (line === undefined) continue
-    if (Number(tid) === pid) main += ticksOf(fields(line))
-    else others += ticksOf(fields(line))
-  }
-  return { main, others }
+  const whole = read(`/proc/${pid}/stat`)
+  const main = read(`/proc/${pid}/task/${pid}/stat`)
+  if (whole === undefined || main === undefined) return { main: 0, others: 0 }
+  const mainTicks = ticksOf(fields(main))
+  return { main: mainTicks, others: ticksOf(fields(whole)) - mainTicks }
 }
 
 export const cpuSnapshot = (serverPid: number | undefined, loadPid?: number): CpuSnapshot | undefined => {

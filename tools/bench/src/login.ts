@@ -95,9 +95,11 @@ export const benchLogin = async (args: ReadonlyArray<string>, signal: AbortSigna
   console.log(
     `  the load generator (autocannon, separate process), this process's /health probe and the server share ${availableParallelism()} cores`,
   )
-  if (options.bcryptConcurrency !== undefined)
-    console.log(`  BCRYPT_CONCURRENCY=${options.bcryptConcurrency} (else the server's default)`)
-  const env = options.bcryptConcurrency === undefined ? {} : { BCRYPT_CONCURRENCY: String(options.bcryptConcurrency) }
+  const env = {
+    ...(options.bcryptConcurrency === undefined ? {} : { BCRYPT_CONCURRENCY: String(options.bcryptConcurrency) }),
+    ...(options.bcryptNice === undefined ? {} : { BCRYPT_NICE: String(options.bcryptNice) }),
+  }
+  for (const [name, value] of Object.entries(env)) console.log(`  ${name}=${value} (else the server's default)`)
   const profileDir = await profileDirIf(options.profile)
   const measured = await withBenchServer(
     { cpuProfileDir: profileDir, logLevel: options.logLevel, bcryptCost: COST, env },
@@ -181,7 +183,10 @@ export const benchLogin = async (args: ReadonlyArray<string>, signal: AbortSigna
               ["ceiling+probe", withProbeCpu],
             ],
             [
-              ["server: threads other than main (libuv pool: bcrypt, WebCrypto; V8: GC)", (use) => use.serverOthers],
+              [
+                "server: threads other than main (hashing: bcrypt; libuv pool: WebCrypto; V8: GC)",
+                (use) => use.serverOthers,
+              ],
               ["server: main thread (event loop)", (use) => use.serverMain],
               ["this process: threads other than main (the ceiling's bcrypt; V8: GC)", (use) => use.selfOthers],
               ["this process: main thread (the /health probe)", (use) => use.selfMain],
