@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto"
+import { readFileSync } from "node:fs"
 import { availableParallelism } from "node:os"
-import * as bcrypt from "@node-rs/bcrypt"
 import { Overloaded, PasswordHash, PasswordHasher } from "@userkit/domain"
 import { Effect, Layer, Redacted } from "effect"
 import * as HashingThreads from "./HashingThreads.js"
@@ -28,8 +28,32 @@ export const DEFAULT_QUEUE = 64
 export const DEFAULT_NICE = 5
 export const MAX_NICE = 19
 
-/** One per core: hashing runs on threads of its own, not on libuv's pool, so file, DNS and WebCrypto work never waits behind it. */
-export const defaultConcurrency = (): number => Math.max(1, availableParallelism())
+/**
+ * The cores a cgroup (v2) quota allows, from `/sys/fs/cgroup/cpu.max` ("max 100000", or "200000
+ * 100000" for two), rounded up; undefined without a quota.
+ */
+export const quotaCores = (cpuMax: string | undefined): number | undefined => {
+  const [quota, period] = (cpuMax ?? "").trim().split(/\s+/).map(Number)
+  return quota === undefined || period === undefined || !(quota > 0) || !(period > 0)
+    ? undefined
+    : Math.max(1, Math.ceil(quota / period))
+}
+
+const cgroupCpuMax = (): string | undefined => {
+  try {
+    return readFileSync("/sys/fs/cgroup/cpu.max", "utf8")
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * One per core the process may use: the machine's, or fewer under a container's CPU quota (which
+ * node 20's count of the cores does not see). Hashing runs on threads of its own, not on libuv's
+ * pool, so file, DNS and WebCrypto work never waits behind it.
+ */
+export const defaultConcurrency = (): number =>
+  Math.max(1, Math.min(availableParallelism(), quotaCores(cgroupCpuMax()) ?? Number.POSITIVE_INFINITY))
 
 // Changing this key (or the normalization) makes every stored hash unverifiable: bump the version.
 const PREHASH_KEY = "userkit/bcrypt-sha256/v1"
@@ -97,7 +121,9 @@ export const make = (options: Options = {}): Effect.Effect<PasswordHasher["Type"
   const filler = (fillerCost: number) => {
     const known = fillers.get(fillerCost)
     if (known !== undefined) return known
-    const made = bcrypt.hash(PREHASH_KEY, { cost: fillerCost })
+    const made = Effect.runPromise(
+      Effect.map(threads.run({ op: "hash", password: PREHASH_KEY, cost: fillerCost }), String),
+    )
     fillers.set(fillerCost, made)
     return made
   }

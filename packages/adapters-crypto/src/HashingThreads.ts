@@ -15,23 +15,28 @@ export interface HashingThreads {
 export interface Options {
   /** How many threads at most (each runs one call at a time). */
   readonly size: number
-  /** How much lower than the process's their OS priority is (a nice increment, 0..19; Linux only). */
+  /** How much lower than the event loop's their OS priority is (a nice increment, 0..19; Linux only). */
   readonly nice: number
   /** How long a thread may rest before it ends, in ms. Defaults to IDLE_MS. */
   readonly idleMs?: number
+  /** The threads' code, for tests that make one misbehave; the bcrypt thread unless given. */
+  readonly source?: string
 }
 
 /** A thread unused this long ends, by default; the next call starts one again (~20 ms). */
 const IDLE_MS = 10_000
 
 // The threads' code, evaluated as CommonJS: no file to resolve, with or without a TypeScript loader.
-// A hash bcrypt cannot parse (another algorithm, a truncated column) is simply not a match.
+// A hash bcrypt cannot parse (another algorithm, a truncated column) is simply not a match. The
+// priority is lowered by `nice` from the thread's own (inherited from the event loop's): lowering
+// is always allowed, so the call cannot fail for want of privileges.
 const THREAD = `
 const { parentPort, workerData } = require("node:worker_threads")
 const bcrypt = require(workerData.bcrypt)
 if (workerData.nice > 0 && process.platform === "linux") {
   // On Linux a priority is a thread's own: this lowers this thread's only.
-  try { require("node:os").setPriority(0, workerData.nice) } catch {}
+  const os = require("node:os")
+  try { os.setPriority(0, Math.min(19, os.getPriority(0) + workerData.nice)) } catch {}
 }
 const verify = (task) => {
   try { return bcrypt.verifySync(task.password, task.hash) } catch { return false }
@@ -60,75 +65,105 @@ export class HashingFailed extends Error {
   override readonly name = "HashingFailed"
 }
 
+/** A thread, and the call it runs, if any. */
+interface Thread {
+  readonly worker: Worker
+  current: Pending | undefined
+  restingSince: number
+}
+
 /**
  * bcrypt on threads of its own, each calling bcrypt's synchronous API, at a lower OS priority than
  * the process (`nice`), so that the event loop, and with it every request that does not hash, is
- * scheduled first when the cores are busy hashing: on a shared 2-core machine under a login storm,
- * the loop's CPU per login fell by a fifth and more logins got through (see README, "Benchmarks").
- * Threads start on demand, up to `size`, and end after IDLE_MS without work; they never keep the
- * process alive. Calls beyond `size` wait in order (the hasher's own bound keeps them few).
+ * scheduled first when the cores are busy hashing (see README, "Benchmarks"). Threads start on
+ * demand, up to `size`, and end after `idleMs` without work; they never keep the process alive.
+ * Calls beyond `size` wait in order (the hasher's own bound keeps them few); one interrupted while
+ * it waits leaves the line. A thread that stops, at work or at rest, is dropped: its call, if any,
+ * dies with HashingFailed, and a new thread takes the next in line.
  */
 export const make = (options: Options): HashingThreads => {
-  const idle: Array<Worker> = []
-  const waiting: Array<Pending> = []
-  let started = 0
-
-  const spawn = (): Worker => {
-    const worker = new Worker(THREAD, { eval: true, workerData: { bcrypt: bcryptPath, nice: options.nice } })
-    worker.unref()
-    started += 1
-    return worker
-  }
-
-  /** Runs `pending` on `worker`, then hands the worker the next call, or lets it rest. */
-  const dispatch = (worker: Worker, pending: Pending) => {
-    const settle = (answer: Effect.Effect<string | boolean>) => {
-      worker.off("message", onReply)
-      worker.off("error", onCrash)
-      worker.off("exit", onCrash)
-      pending.resume(answer)
-    }
-    const onReply = (reply: Reply) => {
-      settle("value" in reply ? Effect.succeed(reply.value) : Effect.die(new HashingFailed(reply.failed)))
-      release(worker)
-    }
-    const onCrash = (error: unknown) => {
-      started -= 1
-      void worker.terminate()
-      settle(Effect.die(new HashingFailed(`a hashing thread stopped: ${String(error)}`)))
-      const next = waiting.shift()
-      if (next !== undefined) dispatch(spawn(), next)
-    }
-    worker.on("message", onReply)
-    worker.on("error", onCrash)
-    worker.on("exit", onCrash)
-    worker.postMessage(pending.task)
-  }
-
   const idleMs = options.idleMs ?? IDLE_MS
-  const restingSince = new WeakMap<Worker, number>()
-  const release = (worker: Worker) => {
+  const resting: Array<Thread> = []
+  const waiting: Array<Pending> = []
+  const alive = new Set<Thread>()
+
+  const spawn = (): Thread => {
+    const worker = new Worker(options.source ?? THREAD, {
+      eval: true,
+      workerData: { bcrypt: bcryptPath, nice: options.nice },
+    })
+    worker.unref()
+    const thread: Thread = { worker, current: undefined, restingSince: 0 }
+    alive.add(thread)
+    worker.on("message", (reply: Reply) => {
+      const pending = thread.current
+      thread.current = undefined
+      pending?.resume("value" in reply ? Effect.succeed(reply.value) : Effect.die(new HashingFailed(reply.failed)))
+      release(thread)
+    })
+    // For its whole life: a thread that stops at rest must not be handed work, nor crash the process.
+    let stopped = "it exited"
+    worker.on("error", (error) => {
+      stopped = String(error)
+    })
+    worker.on("exit", (code) => {
+      if (!alive.delete(thread)) return
+      const at = resting.indexOf(thread)
+      if (at >= 0) resting.splice(at, 1)
+      const pending = thread.current
+      thread.current = undefined
+      pending?.resume(Effect.die(new HashingFailed(`a hashing thread stopped (${code}): ${stopped}`)))
+      const next = waiting.shift()
+      if (next !== undefined) start(next)
+    })
+    return thread
+  }
+
+  const dispatch = (thread: Thread, pending: Pending) => {
+    thread.current = pending
+    thread.worker.postMessage(pending.task)
+  }
+
+  /** On a new thread; if none can be made, the call dies. */
+  const start = (pending: Pending) => {
+    try {
+      dispatch(spawn(), pending)
+    } catch (error) {
+      pending.resume(Effect.die(new HashingFailed(`no hashing thread could start: ${String(error)}`)))
+    }
+  }
+
+  const release = (thread: Thread) => {
+    if (!alive.has(thread)) return
     const next = waiting.shift()
-    if (next !== undefined) return dispatch(worker, next)
-    idle.push(worker)
-    restingSince.set(worker, performance.now())
+    if (next !== undefined) return dispatch(thread, next)
+    resting.push(thread)
+    const since = performance.now()
+    thread.restingSince = since
     setTimeout(() => {
-      const at = idle.indexOf(worker)
       // Still resting since this timer was set (not given work and back meanwhile): it ends.
-      if (at < 0 || performance.now() - (restingSince.get(worker) ?? 0) < idleMs - 1) return
-      idle.splice(at, 1)
-      started -= 1
-      void worker.terminate()
+      const at = resting.indexOf(thread)
+      if (at < 0 || thread.restingSince !== since) return
+      resting.splice(at, 1)
+      alive.delete(thread)
+      void thread.worker.terminate()
     }, idleMs).unref()
   }
 
   return {
     run: (task) =>
       Effect.async<string | boolean>((resume) => {
-        const pending = { task, resume }
-        const worker = idle.pop() ?? (started < options.size ? spawn() : undefined)
-        if (worker === undefined) waiting.push(pending)
-        else dispatch(worker, pending)
+        const pending: Pending = { task, resume }
+        const thread = resting.pop()
+        if (thread !== undefined) dispatch(thread, pending)
+        else if (alive.size < options.size) start(pending)
+        else {
+          waiting.push(pending)
+          return Effect.sync(() => {
+            const at = waiting.indexOf(pending)
+            if (at >= 0) waiting.splice(at, 1)
+          })
+        }
       }),
   }
 }

@@ -101,6 +101,18 @@ describe("BcryptPasswordHasher", () => {
   )
 })
 
+describe("BcryptPasswordHasher's default concurrency", () => {
+  it("counts the cores a container's CPU quota allows (cgroup v2 cpu.max), rounded up", () => {
+    expect(BcryptPasswordHasher.quotaCores("max 100000\n")).toBeUndefined()
+    expect(BcryptPasswordHasher.quotaCores("200000 100000\n")).toBe(2)
+    expect(BcryptPasswordHasher.quotaCores("150000 100000")).toBe(2)
+    expect(BcryptPasswordHasher.quotaCores("50000 100000")).toBe(1)
+    expect(BcryptPasswordHasher.quotaCores(undefined)).toBeUndefined()
+    expect(BcryptPasswordHasher.quotaCores("not a quota")).toBeUndefined()
+    expect(BcryptPasswordHasher.defaultConcurrency()).toBeGreaterThanOrEqual(1)
+  })
+})
+
 describe("BcryptPasswordHasher under load", () => {
   const password = Redacted.make("correct horse battery staple")
   const hasherWith = (options: BcryptPasswordHasher.Options) =>

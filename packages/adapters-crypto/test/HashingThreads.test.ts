@@ -1,14 +1,28 @@
 import { readdirSync, readFileSync } from "node:fs"
 import { describe, expect, it } from "@effect/vitest"
 import * as bcrypt from "@node-rs/bcrypt"
-import { Duration, Effect } from "effect"
+import { Cause, Duration, Effect, Exit, Fiber, Option } from "effect"
 import { HashingThreads } from "../src/index.js"
+
+/** A thread's nice, from its /proc stat line. */
+const niceOf = (path: string) => Number(readFileSync(path, "utf8").split(") ")[1]?.split(" ")[16])
+
+/** The message of the HashingFailed an exit died with, or undefined. */
+const failedWith = (exit: Exit.Exit<unknown>) =>
+  Option.getOrUndefined(
+    Option.flatMap(Exit.isFailure(exit) ? Cause.dieOption(exit.cause) : Option.none(), (defect) =>
+      defect instanceof HashingThreads.HashingFailed ? Option.some(defect.message) : Option.none(),
+    ),
+  )
 
 /** This process's threads at OS priority `nice`, from /proc (Linux, where a priority is a thread's own). */
 const threadsAtNice = (nice: number) =>
   readdirSync("/proc/self/task").filter((tid) => {
-    const fields = readFileSync(`/proc/self/task/${tid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? []
-    return Number(fields[16]) === nice
+    try {
+      return niceOf(`/proc/self/task/${tid}/stat`) === nice
+    } catch {
+      return false
+    }
   }).length
 
 const password = "a-prehashed-password-of-44-characters-long=="
@@ -25,12 +39,11 @@ describe("HashingThreads", () => {
     }),
   )
 
-  it.live("a hash bcrypt refuses to make is a defect", () =>
+  it.live("a hash bcrypt refuses to make is a defect, HashingFailed; the next call is answered", () =>
     Effect.gen(function* () {
       const threads = HashingThreads.make({ size: 1, nice: 0 })
       const exit = yield* Effect.exit(threads.run({ op: "hash", password, cost: 99 }))
-      expect(exit._tag).toBe("Failure")
-      // The thread is fine after it: the next call is answered.
+      expect(failedWith(exit)).toMatch(/cost/)
       expect(typeof (yield* threads.run({ op: "hash", password, cost: 4 }))).toBe("string")
     }),
   )
@@ -52,21 +65,80 @@ describe("HashingThreads", () => {
     }),
   )
 
-  // Linux only, as the priority is: CI and the Docker image run there.
-  it.live("its threads run at the lower priority, and end after resting", () =>
+  // Linux only, as the priority is (a thread's own there): CI and the Docker image run there.
+  it.live.runIf(process.platform === "linux")(
+    "its threads run `nice` below the event loop, and end after resting",
+    () =>
+      Effect.gen(function* () {
+        const loop = niceOf(`/proc/self/task/${process.pid}/stat`)
+        // An increment that gives a priority no other thread of this process has.
+        const nice = Math.min(19, loop + 13)
+        const before = threadsAtNice(nice)
+        const threads = HashingThreads.make({ size: 2, nice: nice - loop, idleMs: 100 })
+        yield* Effect.forEach([1, 2], () => threads.run({ op: "hash", password, cost: 6 }), { concurrency: 2 })
+        expect(threadsAtNice(nice) - before).toBe(2)
+        // The event loop's own priority is untouched.
+        expect(niceOf(`/proc/self/task/${process.pid}/stat`)).toBe(loop)
+        yield* Effect.sleep(Duration.millis(600))
+        expect(threadsAtNice(nice)).toBe(before)
+        // And starts again on demand.
+        expect(yield* threads.run({ op: "verify", password, hash: "x" })).toBe(false)
+      }),
+  )
+})
+
+// A thread that answers "<password>:<how many calls it has had>", and misbehaves when asked to.
+const misbehaving = `
+const { parentPort } = require("node:worker_threads")
+let calls = 0
+parentPort.on("message", (task) => {
+  calls += 1
+  if (task.password === "exit now") process.exit(3)
+  const answer = () => parentPort.postMessage({ value: task.password + ":" + calls })
+  if (task.password === "slow") return setTimeout(answer, 150)
+  answer()
+  if (task.password === "exit after") setTimeout(() => process.exit(4), 20)
+  if (task.password === "throw after") setTimeout(() => { throw new Error("thrown at rest") }, 20)
+})
+`
+
+describe("HashingThreads when a thread misbehaves", () => {
+  const call = (threads: HashingThreads.HashingThreads, p: string) =>
+    threads.run({ op: "verify", password: p, hash: "" })
+
+  it.live("a thread that stops during a call fails that call with HashingFailed; a new one takes the next", () =>
     Effect.gen(function* () {
-      // A nice no other thread of this process has.
-      const nice = 13
-      expect(threadsAtNice(nice)).toBe(0)
-      const threads = HashingThreads.make({ size: 2, nice, idleMs: 100 })
-      yield* Effect.forEach([1, 2], () => threads.run({ op: "hash", password, cost: 6 }), { concurrency: 2 })
-      expect(threadsAtNice(nice)).toBe(2)
-      // The process's own priority, the event loop's, is untouched.
-      expect(readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8").split(") ")[1]?.split(" ")[16]).toBe("0")
-      yield* Effect.sleep(Duration.millis(600))
-      expect(threadsAtNice(nice)).toBe(0)
-      // And starts again on demand.
-      expect(yield* threads.run({ op: "verify", password, hash: "x" })).toBe(false)
+      const threads = HashingThreads.make({ size: 1, nice: 0, source: misbehaving })
+      const stopping = yield* Effect.fork(call(threads, "exit now"))
+      const waiting = yield* Effect.fork(call(threads, "after"))
+      expect(failedWith(yield* Fiber.await(stopping))).toMatch(/stopped \(3\)/)
+      // The one waiting behind it is answered by a new thread: its first call.
+      expect(yield* Fiber.join(waiting)).toBe("after:1")
+    }),
+  )
+
+  it.live("a thread that stops, or throws, at rest is dropped, not handed the next call", () =>
+    Effect.gen(function* () {
+      for (const how of ["exit after", "throw after"]) {
+        const threads = HashingThreads.make({ size: 1, nice: 0, source: misbehaving })
+        expect(yield* call(threads, how)).toBe(`${how}:1`)
+        yield* Effect.sleep(Duration.millis(150))
+        // Answered by a new thread (its first call), within a second rather than never.
+        expect(yield* Effect.timeout(call(threads, "next"), Duration.seconds(1))).toBe("next:1")
+      }
+    }),
+  )
+
+  it.live("a call interrupted while it waits for a thread leaves the line", () =>
+    Effect.gen(function* () {
+      const threads = HashingThreads.make({ size: 1, nice: 0, source: misbehaving })
+      const running = yield* Effect.fork(call(threads, "slow"))
+      const leaving = yield* Effect.fork(call(threads, "left"))
+      yield* Effect.sleep(Duration.millis(20))
+      yield* Fiber.interrupt(leaving)
+      expect(yield* Fiber.join(running)).toBe("slow:1")
+      // The thread's second call is this one: the interrupted one never ran.
+      expect(yield* call(threads, "next")).toBe("next:2")
     }),
   )
 })
