@@ -12,7 +12,7 @@ export interface Options {
   readonly concurrency?: number
   /** How many more may wait for their turn, at least 0; beyond that they die with `Overloaded`. Defaults to 64. */
   readonly queue?: number
-  /** How much lower the hashing threads' OS priority is than the process's, 0..19 (Linux). Defaults to 5. */
+  /** How much lower the hashing threads' OS priority is than the event loop's, 0..19 (Linux). Defaults to 5. */
   readonly nice?: number
   /** Where bcrypt runs. Defaults to `concurrency` threads of its own at `nice` (HashingThreads). */
   readonly threads?: HashingThreads.HashingThreads
@@ -125,6 +125,8 @@ export const make = (options: Options = {}): Effect.Effect<PasswordHasher["Type"
       Effect.map(threads.run({ op: "hash", password: PREHASH_KEY, cost: fillerCost }), String),
     )
     fillers.set(fillerCost, made)
+    // A filler that could not be made is made again next time, not kept as a failure.
+    made.catch(() => fillers.delete(fillerCost))
     return made
   }
   /**
