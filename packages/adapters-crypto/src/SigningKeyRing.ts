@@ -149,6 +149,8 @@ interface Loaded {
   /** Newest first. */
   readonly verifiers: ReadonlyMap<string, Verifier>
   readonly loadedAt: number
+  /** When an unknown kid last sent it to the store (never, at first). */
+  readonly unknownKidReadAt: number
 }
 
 export const make = (options: Options): Effect.Effect<SigningKeyRing["Type"], never, SigningKeyStore> =>
@@ -210,30 +212,44 @@ export const make = (options: Options): Effect.Effect<SigningKeyRing["Type"], ne
         const verifiers = new Map<string, Verifier>()
         for (const key of keys) verifiers.set(key.kid, previous?.verifiers.get(key.kid) ?? (yield* verifierOf(key)))
         const signer = previous?.signer.kid === current.kid ? previous.signer : yield* signerOf(current)
-        const ring: Loaded = { signer, verifiers, loadedAt: now }
+        const ring: Loaded = {
+          signer,
+          verifiers,
+          loadedAt: now,
+          unknownKidReadAt: previous?.unknownKidReadAt ?? Number.NEGATIVE_INFINITY,
+        }
         return ring
       }).pipe(Effect.withSpan("SigningKeyRing.load"))
 
     const loaded = yield* SynchronizedRef.make(yield* load(undefined, yield* Clock.currentTimeMillis))
-    /** Reloads once (the first fiber to find `stale` true; the others then see its result). */
-    const reloadIf = (stale: (ring: Loaded, now: number) => boolean) =>
+    /**
+     * Reloads once when `due` (the first fiber to find it so; the others then see its result),
+     * `mark`ing the new ring with why it was read.
+     */
+    const reloadIf = (
+      due: (ring: Loaded, now: number) => boolean,
+      mark: (next: Loaded, ring: Loaded, now: number) => Loaded = (next) => next,
+    ) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        const check = (ring: Loaded) => (stale(ring, now) ? load(ring, now) : Effect.succeed(ring))
+        const check = (ring: Loaded) =>
+          due(ring, now) ? Effect.map(load(ring, now), (next) => mark(next, ring, now)) : Effect.succeed(ring)
         return Effect.flatMap(SynchronizedRef.get(loaded), (ring) =>
-          stale(ring, now) ? SynchronizedRef.updateAndGetEffect(loaded, check) : Effect.succeed(ring),
+          due(ring, now) ? SynchronizedRef.updateAndGetEffect(loaded, check) : Effect.succeed(ring),
         )
       })
     // Past the signer's time, or not read for a while.
     const stale = (ring: Loaded, now: number) =>
       now >= ring.signer.signsUntil || now - ring.loadedAt >= Duration.toMillis(RELOAD_INTERVAL)
     const fresh = reloadIf(stale)
-    // Or naming a kid it does not know: another instance may have stored one. Forged kids cost one
-    // read per interval, however many there are.
+    // Or naming a kid it does not know: another instance may have stored one, even one that loaded
+    // with this one (two starting at once can each store a key, each current at its own start), so
+    // the first unknown kid is read at once. Forged kids cost one read per interval, however many.
+    const unknown = (ring: Loaded, kid: string, now: number) =>
+      !ring.verifiers.has(kid) && now - ring.unknownKidReadAt >= Duration.toMillis(UNKNOWN_KID_RELOAD_INTERVAL)
     const knowing = (kid: string) =>
       reloadIf(
-        (ring, now) =>
-          stale(ring, now) ||
-          (!ring.verifiers.has(kid) && now - ring.loadedAt >= Duration.toMillis(UNKNOWN_KID_RELOAD_INTERVAL)),
+        (ring, now) => stale(ring, now) || unknown(ring, kid, now),
+        (next, ring, now) => (unknown(ring, kid, now) ? { ...next, unknownKidReadAt: now } : next),
       )
 
     const sign = Effect.fn("SigningKeyRing.sign")(function* (claims: JWTPayload, typ: string) {
