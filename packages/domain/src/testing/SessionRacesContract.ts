@@ -1,7 +1,7 @@
 import { describe, expect } from "@effect/vitest"
-import { Array as Arr, DateTime, Effect, Option, TestClock } from "effect"
-import type { RefreshTokenHash, SessionId } from "../sessions/Session.js"
-import type { Rotation, SessionStore } from "../sessions/SessionStore.js"
+import { Array as Arr, DateTime, Effect, Exit, Option, TestClock } from "effect"
+import { generateSessionId, type RefreshTokenHash, Session, type SessionId } from "../sessions/Session.js"
+import { type Rotation, SessionStore } from "../sessions/SessionStore.js"
 import type { UserId } from "../users/User.js"
 import {
   aTokenHash,
@@ -45,6 +45,30 @@ const all = <A, E, R>(effects: ReadonlyArray<Effect.Effect<A, E, R>>) =>
 /** Every write that reads then decides, raced by many fibers at one instant. */
 export const sessionRacesContract = (test: SessionStoreTest) =>
   describe("races", () => {
+    test(
+      `opens one session when ${FIBERS} are opened at once with one first token: the rest fail and leave nothing`,
+      Effect.gen(function* () {
+        const user = yield* aUser
+        // A login's session as a template; the token it opened with is not the one raced.
+        const { session: template } = yield* login(user)
+        const token = aTokenHash()
+        const sessions = yield* Effect.forEach(Arr.range(1, FIBERS), () =>
+          Effect.map(generateSessionId, (id) => new Session({ ...template, id })),
+        )
+        const exits = yield* all(
+          sessions.map((session) => Effect.exit(Effect.flatMap(SessionStore, (store) => store.open(session, token)))),
+        )
+        const opened = sessions.filter((_, i) => exits[i] !== undefined && Exit.isSuccess(exits[i]))
+        expect(opened).toHaveLength(1)
+        expect((yield* listLive(user)).map((session) => session.id).sort()).toEqual(
+          [template.id, ...opened.map((session) => session.id)].sort(),
+        )
+        // The token is the winner's.
+        const rotation = yield* rotate(token, aTokenHash())
+        expect(rotation._tag === "Rotated" && rotation.session.id).toBe(opened[0]?.id)
+      }),
+    )
+
     test(
       `gives a token one successor when ${FIBERS} present it at once: one Rotated, the rest Replayed`,
       Effect.gen(function* () {
