@@ -74,7 +74,7 @@ interface Thread {
 
 /**
  * bcrypt on threads of its own, each calling bcrypt's synchronous API, at a lower OS priority than
- * the process (`nice`), so that the event loop, and with it every request that does not hash, is
+ * the event loop (by `nice`), so that the event loop, and with it every request that does not hash, is
  * scheduled first when the cores are busy hashing (see README, "Benchmarks"). Threads start on
  * demand, up to `size`, and end after `idleMs` without work; they never keep the process alive.
  * Calls beyond `size` wait in order (the hasher's own bound keeps them few); one interrupted while

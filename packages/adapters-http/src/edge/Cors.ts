@@ -55,12 +55,8 @@ export const answerHeaders = (
       })
     const sample = options.origins.find((origin) => origin !== "*") ?? "https://any-origin.invalid"
     const plain = yield* headersFor(undefined)
-    const echoed = Object.entries(yield* headersFor(sample))
+    const echoed = yield* headersFor(sample)
+    const echoes = echoed[ECHOED] === sample
     const allowed = allows(options)
-    return (origin) =>
-      allowed(origin)
-        ? Object.fromEntries(
-            echoed.map(([name, value]) => [name, name === ECHOED && value === sample ? origin : value]),
-          )
-        : plain
+    return (origin) => (!allowed(origin) ? plain : echoes ? { ...echoed, [ECHOED]: origin } : echoed)
   })
