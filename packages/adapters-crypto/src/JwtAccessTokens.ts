@@ -1,8 +1,9 @@
-import { webcrypto } from "node:crypto"
+import { createSecretKey, webcrypto } from "node:crypto"
 import { AccessTokens, InvalidToken, type TokenGrant } from "@userkit/domain"
 import { Clock, DateTime, type Duration, Effect, Layer, Redacted } from "effect"
-import { jwtVerify, SignJWT } from "jose"
+import { jwtVerify } from "jose"
 import { ACCESS_TOKEN_TYPE, grantClaims, ttlSeconds, verifier } from "./AccessTokenClaims.js"
+import { signCompact } from "./CompactJws.js"
 
 export interface Options {
   /** HMAC key, at least 32 bytes of UTF-8 (RFC 7518 asks for a key as long as the hash). */
@@ -24,25 +25,23 @@ export const make = (options: Options): Effect.Effect<AccessTokens["Type"]> =>
       return yield* Effect.dieMessage(`SECRET_KEY must be at least ${MIN_SECRET_BYTES} bytes (UTF-8)`)
     }
     const lifetime = yield* ttlSeconds(options.ttl)
-    // A WebCrypto key, imported once: given raw bytes or a KeyObject, jose imports the key through
-    // WebCrypto again on every sign and verify (half the cost of a verify).
+    // A WebCrypto key for jose's verify, imported once: given raw bytes or a KeyObject, jose imports
+    // the key through WebCrypto again on every verify (half its cost). Tokens are signed with a node
+    // key on this thread (see signCompact).
     const key = yield* Effect.promise(() =>
-      webcrypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]),
+      webcrypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["verify"]),
     )
+    const signingKey = createSecretKey(secret)
     const { issuer, audience } = options
 
     // HMAC is deterministic, and so is this token: the same grant at the same second is the same text.
     const issue = Effect.fn("JwtAccessTokens.issue")(function* (grant: TokenGrant, issuedAt: DateTime.Utc) {
       const iat = Math.floor(DateTime.toEpochMillis(issuedAt) / 1000)
       const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
-      const token = yield* Effect.promise(() =>
-        new SignJWT(grantClaims(grant))
-          .setProtectedHeader({ alg: "HS256", typ: ACCESS_TOKEN_TYPE })
-          .setIssuer(issuer)
-          .setAudience(audience)
-          .setIssuedAt(iat)
-          .setExpirationTime(iat + lifetime)
-          .sign(key),
+      const token = signCompact(
+        { alg: "HS256", typ: ACCESS_TOKEN_TYPE },
+        { ...grantClaims(grant), iss: issuer, aud: audience, iat, exp: iat + lifetime },
+        signingKey,
       )
       return { token: Redacted.make(token), expiresIn: Math.max(0, iat + lifetime - now) }
     })

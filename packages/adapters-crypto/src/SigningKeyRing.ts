@@ -1,4 +1,12 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, webcrypto } from "node:crypto"
+import {
+  createCipheriv,
+  createDecipheriv,
+  createPrivateKey,
+  hkdfSync,
+  type KeyObject,
+  randomBytes,
+  webcrypto,
+} from "node:crypto"
 import { InvalidToken, PublicJwk, SigningKey, SigningKeyStore } from "@userkit/domain"
 import { Clock, Context, DateTime, Duration, Effect, Layer, Option, Redacted, Schema, SynchronizedRef } from "effect"
 import {
@@ -9,9 +17,9 @@ import {
   generateKeyPair,
   type JWTPayload,
   jwtVerify,
-  SignJWT,
 } from "jose"
 import { MAX_TOKEN_LENGTH, ttlSeconds } from "./AccessTokenClaims.js"
+import { signCompact } from "./CompactJws.js"
 
 export interface Options {
   /** At least 32 bytes the caller derived from SECRET_KEY; the private keys are sealed under it. */
@@ -136,7 +144,8 @@ export const generateKey = (
 interface Signer {
   readonly kid: string
   readonly signsUntil: number
-  readonly key: CryptoKey
+  /** A node key: tokens are signed on the event loop's thread (see signCompact). */
+  readonly key: KeyObject
 }
 interface Verifier {
   readonly key: CryptoKey
@@ -171,7 +180,7 @@ export const make = (options: Options): Effect.Effect<SigningKeyRing["Type"], ne
           Option.getOrUndefined,
         )
         if (jwk === undefined) return yield* Effect.die(unsealFailure(key.kid))
-        const imported = yield* Effect.promise(() => webcrypto.subtle.importKey("jwk", jwk, ED25519, false, ["sign"]))
+        const imported = createPrivateKey({ key: { ...jwk }, format: "jwk" })
         return { kid: key.kid, signsUntil: DateTime.toEpochMillis(key.signsUntil), key: imported }
       })
     const verifierOf = (key: SigningKey) =>
@@ -265,10 +274,10 @@ export const make = (options: Options): Effect.Effect<SigningKeyRing["Type"], ne
           "a token may not outlive the token lifetime: its key would leave the JWKS first",
         )
       }
-      return yield* Effect.promise(() =>
-        new SignJWT({ ...claims, iss: issuer, aud: audience, iat, exp: claims.exp ?? latest })
-          .setProtectedHeader({ alg: "EdDSA", kid: signer.kid, typ })
-          .sign(signer.key),
+      return signCompact(
+        { alg: "EdDSA", kid: signer.kid, typ },
+        { ...claims, iss: issuer, aud: audience, iat, exp: claims.exp ?? latest },
+        signer.key,
       )
     })
 

@@ -5,6 +5,7 @@ import {
   BcryptPasswordHasher,
   EdDsaAccessTokens,
   JwtAccessTokens,
+  NodeDigests,
   PwnedPasswords,
   SigningKeyRing,
 } from "@userkit/adapters-crypto"
@@ -143,7 +144,10 @@ const accessTokensLayer = (config: AppConfig, secretKey: Redacted.Redacted<strin
       )
 }
 
-/** The domain wired to its adapters: store by config, bcrypt, access and refresh tokens, limits. */
+/**
+ * The domain wired to its adapters: store by config, bcrypt, access and refresh tokens, limits;
+ * token digests by node:crypto, on the caller's turn.
+ */
 export const domainLayer = (config: AppConfig, secretKey: Redacted.Redacted<string>) => {
   // One store for all: the signing keys live beside the accounts and sessions.
   const accounts = accountsLayer(config)
@@ -159,6 +163,7 @@ export const domainLayer = (config: AppConfig, secretKey: Redacted.Redacted<stri
         accessTokensLayer(config, secretKey).pipe(Layer.provide(accounts)),
       ),
     ),
+    Layer.provide(NodeDigests.layer),
   )
 }
 

@@ -4,6 +4,7 @@ import { ReadinessCheck } from "@userkit/adapters-http"
 import { EmbeddedEngine, Migrator } from "@userkit/adapters-postgres"
 import { ConfigProvider, Effect, Either, Layer, Redacted } from "effect"
 import { decodeProtectedHeader } from "jose"
+import { vi } from "vitest"
 import { AppConfig } from "../src/Config.js"
 import { appLayer, sqlStore } from "../src/index.js"
 import { get, postJson } from "./support/http.js"
@@ -29,6 +30,33 @@ describe("the composed app, in process", () => {
       expect(me.json).toMatchObject({ username: "live" })
       expect((yield* Effect.promise(() => get(`${url}/ready`))).status).toBe(200)
     }),
+  )
+
+  it.scoped(
+    "logs in and refreshes without Web Crypto's jobs: tokens are signed and digested on the caller's turn",
+    () =>
+      Effect.gen(function* () {
+        const port = yield* Effect.promise(freePort)
+        const config = yield* configFrom({ PORT: String(port), USERKIT_STORE: "memory", BCRYPT_COST: "4" })
+        yield* Layer.build(appLayer(config, Redacted.make("s".repeat(32)), () => createServer()))
+        const url = `http://127.0.0.1:${port}/api/v1/auth`
+        const body = { email: "turns@example.com", username: "turns", password: "a live test password" }
+        expect((yield* Effect.promise(() => postJson(`${url}/register`, body))).status).toBe(201)
+        // Each Web Crypto digest or signature is a job on libuv's pool, answered on a later turn of the loop.
+        const digest = vi.spyOn(crypto.subtle, "digest")
+        const sign = vi.spyOn(crypto.subtle, "sign")
+        yield* Effect.addFinalizer(() => Effect.sync(() => vi.restoreAllMocks()))
+        const login = yield* Effect.promise(() =>
+          postJson(`${url}/login`, { username: "turns", password: "a live test password" }),
+        )
+        expect(login.status).toBe(200)
+        const refreshed = yield* Effect.promise(() =>
+          postJson(`${url}/refresh`, { refresh_token: String(login.json.refresh_token) }),
+        )
+        expect(refreshed.status).toBe(200)
+        expect(digest).not.toHaveBeenCalled()
+        expect(sign).not.toHaveBeenCalled()
+      }),
   )
 
   it.scoped("with JWT_ALGORITHM=HS256, signs access tokens with SECRET_KEY and publishes no key", () =>

@@ -1,4 +1,5 @@
 import { DateTime, type Duration, Effect, type Redacted } from "effect"
+import { Digests } from "../Digests.js"
 import { digestOf, mintToken } from "../OpaqueTokens.js"
 import type { User } from "../users/User.js"
 import { AccountToken, AccountTokenHash, Redemption, type TokenPurpose } from "./AccountToken.js"
@@ -18,9 +19,10 @@ const refusal = Redemption.$match({
 export class AccountTokens extends Effect.Service<AccountTokens>()("userkit/AccountTokens", {
   effect: Effect.gen(function* () {
     const store = yield* AccountTokenStore
+    const digests = yield* Digests
 
     const hashOf = (presented: Redacted.Redacted<string>) =>
-      Effect.flatMap(digestOf(presented, brand), (hash) =>
+      Effect.flatMap(digestOf(digests, presented, brand), (hash) =>
         hash === undefined ? Effect.fail(new TokenInvalid()) : Effect.succeed(hash),
       )
 
@@ -28,7 +30,7 @@ export class AccountTokens extends Effect.Service<AccountTokens>()("userkit/Acco
       /** A new token for `user`'s current address, live for `lifetime`; the account's earlier one of this purpose is void. */
       issue: (user: User, purpose: TokenPurpose, lifetime: Duration.Duration) =>
         Effect.gen(function* () {
-          const minted = yield* mintToken(brand)
+          const minted = yield* mintToken(digests, brand)
           const now = yield* DateTime.now
           yield* store.issue(
             new AccountToken({

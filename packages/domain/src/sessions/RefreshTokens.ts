@@ -1,4 +1,5 @@
 import { Context, Effect, Layer, Redacted } from "effect"
+import { Digests } from "../Digests.js"
 import { base64url, digestOf, type Minted, minted, mintToken } from "../OpaqueTokens.js"
 import { RefreshTokenHash } from "./Session.js"
 
@@ -7,14 +8,13 @@ export type MintedToken = Minted<RefreshTokenHash>
 
 export const MIN_REFRESH_KEY_BYTES = 32
 
-const encoder = new TextEncoder()
 const brand = (digest: string) => RefreshTokenHash.make(digest)
 
 /**
  * Makes refresh tokens: opaque, 256 random bits, stored only as their SHA-256. A token's successor
  * is derived from it (HMAC-SHA256 under the deployment's key), so the same token presented twice
  * within its grace window yields the same successor, on any instance, and no store ever holds a
- * usable token. Runs on the platform's Web Crypto.
+ * usable token. Digests are the Digests service's (Web Crypto unless the host provides its own).
  */
 export class RefreshTokens extends Context.Tag("userkit/RefreshTokens")<
   RefreshTokens,
@@ -42,17 +42,14 @@ export const makeRefreshTokens = (key: Redacted.Redacted<Uint8Array>): Effect.Ef
   Effect.gen(function* () {
     if (Redacted.value(key).length < MIN_REFRESH_KEY_BYTES)
       return yield* Effect.dieMessage(`the refresh token key must be at least ${MIN_REFRESH_KEY_BYTES} bytes`)
-    const hmac = yield* Effect.promise(() =>
-      crypto.subtle.importKey("raw", new Uint8Array(Redacted.value(key)), { name: "HMAC", hash: "SHA-256" }, false, [
-        "sign",
-      ]),
-    )
+    const digests = yield* Digests
+    const mac = yield* digests.hmacSha256(Redacted.value(key))
     return RefreshTokens.of({
-      mint: mintToken(brand),
+      mint: mintToken(digests, brand),
       successorOf: (presented) =>
-        Effect.promise(() =>
-          crypto.subtle.sign("HMAC", hmac, encoder.encode(`userkit/refresh-successor/v1:${Redacted.value(presented)}`)),
-        ).pipe(Effect.flatMap((mac) => minted(base64url(mac), brand))),
-      hashOf: (presented) => digestOf(presented, brand),
+        mac(`userkit/refresh-successor/v1:${Redacted.value(presented)}`).pipe(
+          Effect.flatMap((successor) => minted(digests, base64url(successor), brand)),
+        ),
+      hashOf: (presented) => digestOf(digests, presented, brand),
     })
   })
