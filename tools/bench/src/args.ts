@@ -22,6 +22,8 @@ export interface LoginOptions {
   readonly bcryptConcurrency: number | undefined
   /** The server's BCRYPT_NICE, when given; else its default. */
   readonly bcryptNice: number | undefined
+  /** The wait between one /health probe's answer and the next probe, in ms. */
+  readonly probeGap: number
   readonly profile: boolean
   readonly logLevel: LogLevel
 }
@@ -50,6 +52,7 @@ options of login:
   --connections N   concurrent logins, 8 or more (default 8)
   --bcrypt-concurrency N   the server's BCRYPT_CONCURRENCY (default: the server's own)
   --bcrypt-nice N   the server's BCRYPT_NICE, 0-19 (default: the server's own)
+  --probe-gap N     ms between a /health probe's answer and the next probe (default 10)
   --profile         run the server with --cpu-prof and print where its main thread's time goes in the storm
 ${logLevelUsage}
 
@@ -111,7 +114,7 @@ export const parseOptions = (args: ReadonlyArray<string>): BenchOptions => {
 export const parseLoginOptions = (args: ReadonlyArray<string>): LoginOptions => {
   const values = parseStrict(
     args,
-    ["duration", "warmup", "connections", "bcrypt-concurrency", "bcrypt-nice", "log-level"],
+    ["duration", "warmup", "connections", "bcrypt-concurrency", "bcrypt-nice", "probe-gap", "log-level"],
     ["profile"],
   )
   const bcryptConcurrency = values.text("bcrypt-concurrency")
@@ -123,6 +126,7 @@ export const parseLoginOptions = (args: ReadonlyArray<string>): LoginOptions => 
     bcryptConcurrency:
       bcryptConcurrency === undefined ? undefined : whole("bcrypt-concurrency", bcryptConcurrency, 1, 1024),
     bcryptNice: bcryptNice === undefined ? undefined : whole("bcrypt-nice", bcryptNice, 0, 19, 0),
+    probeGap: whole("probe-gap", values.text("probe-gap"), 10, 1000),
     profile: values.flag("profile"),
     logLevel: logLevelOf(values.text("log-level")),
   }

@@ -14,7 +14,6 @@ import { printServerSetup, withBenchServer } from "./server.js"
 const COST = 12
 const TARGET_RATIO = 0.9
 const TARGET_HEALTH_P99_MS = 20
-const PROBE_GAP_MS = 10
 const STEADY_AFTER_S = 1.5
 const MAX_NOT_OK = 0.001
 
@@ -27,11 +26,14 @@ interface Probes {
 }
 
 /**
- * Sequential GET /health, each timed to its last byte, until `until` settles: each PROBE_GAP_MS after
- * the last one answered, or, given `cycleMs`, each `cycleMs` after the last one started (to probe as
- * often as another run did).
+ * Sequential GET /health, each timed to its last byte, until `until` settles: each `gapMs` after the
+ * last one answered, or each `cycleMs` after the last one started (to probe as often as another run did).
  */
-const probeHealth = async (baseUrl: string, until: Promise<unknown>, cycleMs?: number): Promise<Probes> => {
+const probeHealth = async (
+  baseUrl: string,
+  until: Promise<unknown>,
+  pace: { readonly gapMs: number } | { readonly cycleMs: number },
+): Promise<Probes> => {
   let done = false
   void until.finally(() => {
     done = true
@@ -49,7 +51,7 @@ const probeHealth = async (baseUrl: string, until: Promise<unknown>, cycleMs?: n
       if (status !== 200) throw new Error(`GET /health answered ${status} during the storm`)
       const took = performance.now() - start
       times.push(took)
-      await sleep(cycleMs === undefined ? PROBE_GAP_MS : Math.max(0, cycleMs - took))
+      await sleep("gapMs" in pace ? pace.gapMs : Math.max(0, pace.cycleMs - took))
     }
   } finally {
     probe.close()
@@ -115,8 +117,11 @@ export const benchLogin = async (args: ReadonlyArray<string>, signal: AbortSigna
       }
       const warm = await runLoad({ ...load, seconds: options.warmup }, signal)
       console.log(`  warm-up: ${options.warmup} s, ${warm.requestsPerSecond.toFixed(1)} logins/s (not counted)`)
-      // The verifications the warm-up left running finish first: they are no part of the storm.
+      // The verifications the warm-up left running finish first: they are no part of the storm, nor
+      // of the ceiling measured before it (the machine's speed drifts: the ceiling is measured on
+      // both sides of the storm, and the storm compared with their mean).
       await serverSettled(server.pid)
+      const ceilingBefore = await bcryptCeiling(options.connections, options.duration)
       const from = profilerClock()
       let loadPid: number | undefined
       const storm = runLoad({ ...load, seconds: options.duration, onSpawn: (pid) => (loadPid = pid) }, signal)
@@ -125,7 +130,10 @@ export const benchLogin = async (args: ReadonlyArray<string>, signal: AbortSigna
       const steady = (seconds: number) => sleep(seconds * 1000).then(() => cpuSnapshot(server.pid, loadPid))
       const steadyFrom = steady(Math.min(STEADY_AFTER_S, options.duration / 3))
       const steadyTo = steady(options.duration)
-      const [result, probed] = await Promise.all([storm, probeHealth(server.baseUrl, storm)])
+      const [result, probed] = await Promise.all([
+        storm,
+        probeHealth(server.baseUrl, storm, { gapMs: options.probeGap }),
+      ])
       const stormCpu = used(await steadyFrom, await steadyTo)
       const to = profilerClock()
       const probes = probed.times
@@ -133,15 +141,16 @@ export const benchLogin = async (args: ReadonlyArray<string>, signal: AbortSigna
       // first, or they would share the cores with the ceiling's): the same concurrency, for as long.
       const settled = await serverSettled(server.pid)
       const ceilingStart = cpuSnapshot(server.pid)
-      const ceiling = await bcryptCeiling(options.connections, options.duration)
+      const ceilingAfter = await bcryptCeiling(options.connections, options.duration)
       const ceilingCpu = used(ceilingStart, cpuSnapshot(server.pid))
+      const ceiling = (ceilingBefore + ceilingAfter) / 2
       // Beside it, not instead: the same again while this process probes GET /health as often as in the storm.
       const cycleMs = (1000 * probed.seconds) / Math.max(1, probes.length)
       const withProbeStart = cpuSnapshot(server.pid)
       const ceilingRun = bcryptCeiling(options.connections, options.duration)
       const [probedCeiling, ceilingProbes] = await Promise.all([
         ceilingRun,
-        probeHealth(server.baseUrl, ceilingRun, cycleMs),
+        probeHealth(server.baseUrl, ceilingRun, { cycleMs }),
       ])
       const withProbeCpu = used(withProbeStart, cpuSnapshot(server.pid))
 
@@ -153,7 +162,7 @@ export const benchLogin = async (args: ReadonlyArray<string>, signal: AbortSigna
       console.log(`\nresults (${options.connections} connections, ${result.seconds} s measured):`)
       console.log(`  logins/s (200)      ${logins.toFixed(1)}`)
       console.log(
-        `  bcrypt ceiling      ${ceiling.toFixed(1)} verifications/s at cost ${COST}, ${options.connections} at once`,
+        `  bcrypt ceiling      ${ceiling.toFixed(1)} verifications/s at cost ${COST}, ${options.connections} at once (${ceilingBefore.toFixed(1)} before the storm, ${ceilingAfter.toFixed(1)} after)`,
       )
       console.log(
         `  ratio               ${ratio.toFixed(2)} (target >= ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? "met" : "NOT met"})`,
@@ -162,14 +171,14 @@ export const benchLogin = async (args: ReadonlyArray<string>, signal: AbortSigna
       console.log(
         `  total requests      ${result.total} (status ${codes.join(", ") || "none"}), errors ${result.errors}`,
       )
-      console.log(`  GET /health probes  ${probes.length}, one every ${PROBE_GAP_MS} ms after the last`)
+      console.log(`  GET /health probes  ${probes.length}, one every ${options.probeGap} ms after the last`)
       console.log(`  health p50          ${ms(p50)}`)
       console.log(
         `  health p99          ${ms(p99)} (target < ${TARGET_HEALTH_P99_MS} ms: ${p99 < TARGET_HEALTH_P99_MS ? "met" : "NOT met"})`,
       )
       console.log(`  health max          ${ms(percentile(probes, 100))}`)
       console.log(
-        `\nbeside, not the target's definition (the ceiling started ${settled.toFixed(0)} ms after the storm, once the server's threads were idle):`,
+        `\nbeside, not the target's definition (the ceiling after the storm started ${settled.toFixed(0)} ms after it, once the server's threads were idle):`,
       )
       console.log(
         `  ceiling with probe  ${probedCeiling.toFixed(1)} verifications/s while GET /health was probed as often as in the storm (${ceilingProbes.times.length} probes, one every ${cycleMs.toFixed(1)} ms); logins/s over it ${(logins / probedCeiling).toFixed(2)}`,
@@ -179,7 +188,7 @@ export const benchLogin = async (args: ReadonlyArray<string>, signal: AbortSigna
           describeCpu(
             [
               ["storm", stormCpu],
-              ["ceiling", ceilingCpu],
+              ["ceiling after", ceilingCpu],
               ["ceiling+probe", withProbeCpu],
             ],
             [
@@ -221,7 +230,7 @@ export const benchLogin = async (args: ReadonlyArray<string>, signal: AbortSigna
           `    login               server main thread ~${loginMain.toFixed(1)} (the storm's, less its ${steadyProbes} probes at the cost above), threads other than main ~${per(stormCpu.serverOthers, stormCpu.seconds, steadyLogins).toFixed(0)} (at ${logins.toFixed(1)} logins/s)`,
         )
         console.log(
-          `    ceiling verify      ${per(ceilingCpu.selfOthers, ceilingCpu.seconds, ceiling * ceilingCpu.seconds).toFixed(0)} on this process's threads other than main`,
+          `    ceiling verify      ${per(ceilingCpu.selfOthers, ceilingCpu.seconds, ceilingAfter * ceilingCpu.seconds).toFixed(0)} on this process's threads other than main`,
         )
       }
       const attempts = result.total + result.errors
