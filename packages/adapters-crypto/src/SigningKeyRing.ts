@@ -2,6 +2,7 @@ import {
   createCipheriv,
   createDecipheriv,
   createPrivateKey,
+  createPublicKey,
   hkdfSync,
   type KeyObject,
   randomBytes,
@@ -174,13 +175,14 @@ export const make = (options: Options): Effect.Effect<SigningKeyRing["Type"], ne
 
     const signerOf = (key: SigningKey) =>
       Effect.gen(function* () {
-        const jwk = unseal(unsealWith, key.kid, key.sealedPrivateKey).pipe(
+        // Node makes the key from `d` alone: its public half must be the one the store publishes.
+        const imported = unseal(unsealWith, key.kid, key.sealedPrivateKey).pipe(
           Option.flatMap(parsePrivateJwk),
-          Option.filter((jwk) => jwk.x === key.publicJwk.x),
+          Option.flatMap(Option.liftThrowable((jwk) => createPrivateKey({ key: { ...jwk }, format: "jwk" }))),
+          Option.filter((privateKey) => createPublicKey(privateKey).export({ format: "jwk" }).x === key.publicJwk.x),
           Option.getOrUndefined,
         )
-        if (jwk === undefined) return yield* Effect.die(unsealFailure(key.kid))
-        const imported = createPrivateKey({ key: { ...jwk }, format: "jwk" })
+        if (imported === undefined) return yield* Effect.die(unsealFailure(key.kid))
         return { kid: key.kid, signsUntil: DateTime.toEpochMillis(key.signsUntil), key: imported }
       })
     const verifierOf = (key: SigningKey) =>

@@ -74,12 +74,14 @@ describe("HashingThreads", () => {
         // An increment that gives a priority no other thread of this process has.
         const nice = Math.min(19, loop + 13)
         const before = threadsAtNice(nice)
-        const threads = HashingThreads.make({ size: 2, nice: nice - loop, idleMs: 100 })
+        // Resting a second before they end: long enough that neither ends before it is counted,
+        // however slowly a busy machine resumes this fiber after the second answer.
+        const threads = HashingThreads.make({ size: 2, nice: nice - loop, idleMs: 1_000 })
         yield* Effect.forEach([1, 2], () => threads.run({ op: "hash", password, cost: 6 }), { concurrency: 2 })
         expect(threadsAtNice(nice) - before).toBe(2)
         // The event loop's own priority is untouched.
         expect(niceOf(`/proc/self/task/${process.pid}/stat`)).toBe(loop)
-        yield* Effect.sleep(Duration.millis(600))
+        yield* Effect.sleep(Duration.millis(2_500))
         expect(threadsAtNice(nice)).toBe(before)
         // And starts again on demand.
         expect(yield* threads.run({ op: "verify", password, hash: "x" })).toBe(false)
