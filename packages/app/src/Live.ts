@@ -144,10 +144,7 @@ const accessTokensLayer = (config: AppConfig, secretKey: Redacted.Redacted<strin
       )
 }
 
-/**
- * The domain wired to its adapters: store by config, bcrypt, access and refresh tokens, limits;
- * token digests by node:crypto, on the caller's turn.
- */
+/** The domain wired to its adapters: store by config, bcrypt, access and refresh tokens, limits. */
 export const domainLayer = (config: AppConfig, secretKey: Redacted.Redacted<string>) => {
   // One store for all: the signing keys live beside the accounts and sessions.
   const accounts = accountsLayer(config)
@@ -163,7 +160,6 @@ export const domainLayer = (config: AppConfig, secretKey: Redacted.Redacted<stri
         accessTokensLayer(config, secretKey).pipe(Layer.provide(accounts)),
       ),
     ),
-    Layer.provide(NodeDigests.layer),
   )
 }
 
@@ -212,5 +208,8 @@ export const appLayer = (config: AppConfig, secretKey: Redacted.Redacted<string>
     Layer.provide(NodeServing.layer(server, { port: config.port, host: config.host })),
     Layer.merge(purges(Duration.days(config.auditRetentionDays))),
     Layer.provide(domainLayer(config, secretKey)),
+    // Token digests and MACs (domain and HTTP: refresh and emailed tokens, directory cursors) by
+    // node:crypto, on the caller's turn.
+    Layer.provide(NodeDigests.layer),
     Layer.provide(Layer.setTracerEnabled(false)),
   )

@@ -33,7 +33,7 @@ describe("the composed app, in process", () => {
   )
 
   it.scoped(
-    "logs in and refreshes without Web Crypto's jobs: tokens are signed and digested on the caller's turn",
+    "logs in, refreshes and pages the directory without Web Crypto's jobs: tokens and cursors are signed and digested on the caller's turn",
     () =>
       Effect.gen(function* () {
         const port = yield* Effect.promise(freePort)
@@ -42,9 +42,12 @@ describe("the composed app, in process", () => {
         const url = `http://127.0.0.1:${port}/api/v1/auth`
         const body = { email: "turns@example.com", username: "turns", password: "a live test password" }
         expect((yield* Effect.promise(() => postJson(`${url}/register`, body))).status).toBe(201)
+        const other = { email: "turns2@example.com", username: "turns2", password: "a live test password" }
+        expect((yield* Effect.promise(() => postJson(`${url}/register`, other))).status).toBe(201)
         // Each Web Crypto digest or signature is a job on libuv's pool, answered on a later turn of the loop.
         const digest = vi.spyOn(crypto.subtle, "digest")
         const sign = vi.spyOn(crypto.subtle, "sign")
+        const verify = vi.spyOn(crypto.subtle, "verify")
         yield* Effect.addFinalizer(() => Effect.sync(() => vi.restoreAllMocks()))
         const login = yield* Effect.promise(() =>
           postJson(`${url}/login`, { username: "turns", password: "a live test password" }),
@@ -54,8 +57,19 @@ describe("the composed app, in process", () => {
           postJson(`${url}/refresh`, { refresh_token: String(login.json.refresh_token) }),
         )
         expect(refreshed.status).toBe(200)
+        const token = String(refreshed.json.access_token)
+        const users = `http://127.0.0.1:${port}/api/v1/users`
+        const first = yield* Effect.promise(() => get(`${users}?size=1`, token))
+        expect(first.status).toBe(200)
+        const after = encodeURIComponent(String(first.json.next_cursor))
+        expect((yield* Effect.promise(() => get(`${users}?size=1&after=${after}`, token))).status).toBe(200)
         expect(digest).not.toHaveBeenCalled()
         expect(sign).not.toHaveBeenCalled()
+        // jose verifies access tokens (Ed25519) through Web Crypto; no HMAC is verified there.
+        const hmacVerified = verify.mock.calls.filter(([algorithm]) =>
+          typeof algorithm === "string" ? algorithm === "HMAC" : algorithm.name === "HMAC",
+        )
+        expect(hmacVerified).toEqual([])
       }),
   )
 

@@ -1,4 +1,5 @@
-import { type SortField, type SortPosition, UserId } from "@userkit/domain"
+import { timingSafeEqual } from "node:crypto"
+import { Digests, type SortField, type SortPosition, UserId } from "@userkit/domain"
 import { Context, Effect, Either, Encoding, Layer, Option, Redacted, Schema } from "effect"
 import { fieldProblem, type UnprocessableContent } from "../problems/Problem.js"
 
@@ -36,9 +37,8 @@ const invalidCursor = () =>
 
 const Position = Schema.parseJson(Schema.Tuple(Schema.String, UserId))
 
-const encoder = new TextEncoder()
 const signed = (scope: CursorScope, payload: string) =>
-  encoder.encode(["userkit-cursor", scope.listing, scope.sort, scope.descending ? "desc" : "asc", payload].join("\n"))
+  ["userkit-cursor", scope.listing, scope.sort, scope.descending ? "desc" : "asc", payload].join("\n")
 
 // One spelling per value: the decoder tolerates unused bits and line breaks, the cursor does not.
 const canonicalBytes = (text: string): Option.Option<Uint8Array<ArrayBuffer>> =>
@@ -47,29 +47,22 @@ const canonicalBytes = (text: string): Option.Option<Uint8Array<ArrayBuffer>> =>
     Option.map((bytes) => new Uint8Array(bytes)),
   )
 
+/** Tags by the domain's Digests (node:crypto in the app: on the caller's turn, not a Web Crypto job's). */
 const make = (key: Redacted.Redacted<Uint8Array>) =>
   Effect.gen(function* () {
-    const hmac = yield* Effect.promise(() =>
-      crypto.subtle.importKey("raw", new Uint8Array(Redacted.value(key)), { name: "HMAC", hash: "SHA-256" }, false, [
-        "sign",
-        "verify",
-      ]),
-    )
+    const mac = yield* Effect.flatMap(Digests, (digests) => digests.hmacSha256(Redacted.value(key)))
     const sign = (scope: CursorScope, position: SortPosition) => {
       const payload = Encoding.encodeBase64Url(Schema.encodeSync(Position)([position.key, position.id]))
-      return Effect.map(
-        Effect.promise(() => crypto.subtle.sign("HMAC", hmac, signed(scope, payload))),
-        (tag) => `${payload}.${Encoding.encodeBase64Url(new Uint8Array(tag))}`,
-      )
+      return Effect.map(mac(signed(scope, payload)), (tag) => `${payload}.${Encoding.encodeBase64Url(tag)}`)
     }
     const verify = (scope: CursorScope, cursor: string) =>
       Effect.gen(function* () {
         const [payload, tagText, ...rest] = cursor.split(".")
         const tag = Option.fromNullable(tagText).pipe(Option.flatMap(canonicalBytes))
         if (payload === undefined || Option.isNone(tag) || rest.length > 0) return yield* Effect.fail(invalidCursor())
-        const authentic = yield* Effect.promise(() =>
-          crypto.subtle.verify("HMAC", hmac, tag.value, signed(scope, payload)),
-        )
+        const expected = yield* mac(signed(scope, payload))
+        // In constant time, as Web Crypto's verify compares (a tag's length is no secret).
+        const authentic = tag.value.length === expected.length && timingSafeEqual(tag.value, expected)
         if (!authentic) return yield* Effect.fail(invalidCursor())
         const [key, id] = yield* Encoding.decodeBase64UrlString(payload).pipe(
           Either.flatMap(Schema.decodeEither(Position)),
