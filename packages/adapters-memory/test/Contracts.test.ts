@@ -32,7 +32,9 @@ rateLimiterContract("memory", MemoryRateLimiter.layer)
 sessionStoreContract("memory", Layer.merge(MemorySessionStore.layer, MemoryUserRepository.layer))
 sessionOwnersContract(
   "two lookups, on memory",
-  ownersFromStores(Layer.merge(MemorySessionStore.layer, MemoryUserRepository.layer)),
+  ownersFromStores(
+    Layer.mergeAll(MemorySessionStore.layer, MemoryUserRepository.layer, MemoryAuditLog.layer, Transactions.sequential),
+  ),
 )
 signingKeyStoreContract("memory", MemorySigningKeyStore.layer)
 auditLogContract("memory", MemoryAuditLog.layer)

@@ -55,7 +55,8 @@ const AuditEventFromRow = Schema.transform(AuditEventRow, Schema.typeSchema(Audi
 })
 
 const decodeEvents = Schema.decodeUnknown(Schema.Array(AuditEventFromRow))
-const encodeEvent = Schema.encode(AuditEventFromRow)
+/** An event as its row (the time as Date, the user agent cut to what the table keeps). */
+export const encodeEvent = Schema.encode(AuditEventFromRow)
 const Count = Schema.Array(Schema.Struct({ count: Schema.Number }))
 
 const COLUMNS = Object.keys(AuditEventRow.fields).join(", ")

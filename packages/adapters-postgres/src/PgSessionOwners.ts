@@ -1,8 +1,9 @@
 import { SqlClient } from "@effect/sql"
-import { hotSpan, SessionOwners } from "@userkit/domain"
-import { Clock, Effect, Layer, Option } from "effect"
+import { hotSpan, type Opening, SessionOwners } from "@userkit/domain"
+import { Clock, Effect, Layer, Option, Schema } from "effect"
 import { PoolQuery } from "./ConnectionPool.js"
-import { liveAt } from "./PgSessionStore.js"
+import { encodeEvent } from "./PgAuditLog.js"
+import { encodeSession, liveAt } from "./PgSessionStore.js"
 import { rowDefect, sqlDefect } from "./SqlFailure.js"
 import { decodeRows, USER_COLUMNS } from "./UserRow.js"
 
@@ -10,6 +11,18 @@ import { decodeRows, USER_COLUMNS } from "./UserRow.js"
 const OWNER_COLUMNS = USER_COLUMNS.split(", ")
   .map((column) => `u.${column}`)
   .join(", ")
+
+/** What the opening statement found. */
+const Found = Schema.Array(Schema.Struct({ opened: Schema.Boolean, inactive: Schema.NullOr(Schema.Boolean) }))
+const decodeFound = Schema.decodeUnknown(Found)
+
+/**
+ * `(a, b) SELECT $1, $2` of `row`: an INSERT's columns, and a SELECT of its values to which the
+ * statement adds a FROM, so that it inserts only where that FROM has a row. Each value takes its
+ * column's type, as in a VALUES list.
+ */
+const insertSelect = (sql: SqlClient.SqlClient, row: Readonly<Record<string, Date | string | null>>) =>
+  sql`(${sql.literal(Object.keys(row).join(", "))}) SELECT ${sql.csv(Object.values(row).map((value) => sql`${value}`))}`
 
 /**
  * Whose live session a token names, in one round trip: the session (by primary key, live at the
@@ -36,6 +49,34 @@ export const make: Effect.Effect<SessionOwners["Type"], never, SqlClient.SqlClie
           Effect.catchTag("ParseError", rowDefect("finding a session's owner")),
           Effect.catchTag("SqlError", sqlDefect("finding a session's owner")),
           span,
+        ),
+      /**
+       * One statement, so one round trip and atomic by itself. It locks the account's row FOR SHARE,
+       * and only if the row still has the verified password and is active: a change to the account
+       * (an UPDATE or a DELETE of that row) waits for this statement's end, and then finds the
+       * session to end; one that came first is seen, if committed (in READ COMMITTED, the row is
+       * read again after the wait: the condition fails on the new version), and nothing is opened.
+       * The session, its first token and its event are inserted only from the locked row.
+       */
+      open: (session, firstToken, verified, opened) =>
+        Effect.all([encodeSession(session), encodeEvent(opened)]).pipe(
+          Effect.orDie,
+          Effect.flatMap(
+            ([row, event]) => sql`WITH owner AS (
+                SELECT id FROM users WHERE id = ${session.userId} AND password_hash = ${verified} AND is_active
+                FOR SHARE),
+              opened AS (INSERT INTO userkit_sessions ${insertSelect(sql, row)} FROM owner RETURNING id, created_at),
+              token AS (INSERT INTO userkit_refresh_tokens (token_hash, session_id, issued_at)
+                SELECT ${firstToken}, id, created_at FROM opened),
+              recorded AS (INSERT INTO userkit_audit_events ${insertSelect(sql, event)} FROM opened)
+              SELECT EXISTS (SELECT 1 FROM opened) AS opened,
+                (SELECT NOT is_active AND password_hash = ${verified} FROM users WHERE id = ${session.userId}) AS inactive`,
+          ),
+          Effect.flatMap(decodeFound),
+          Effect.map(([found]): Opening => (found?.opened ? "opened" : found?.inactive ? "inactive" : "changed")),
+          Effect.catchTag("ParseError", rowDefect("opening a session")),
+          Effect.catchTag("SqlError", sqlDefect("opening a session")),
+          Effect.withSpan("PgSessionOwners.open"),
         ),
     })
   },

@@ -54,7 +54,8 @@ const SessionFromRow = Schema.transform(SessionRow, Schema.typeSchema(Session), 
 })
 
 const decodeSessions = Schema.decodeUnknown(Schema.Array(SessionFromRow))
-const encodeSession = Schema.encode(SessionFromRow)
+/** A session as its row (timestamps as Date). */
+export const encodeSession = Schema.encode(SessionFromRow)
 
 /** What a SELECT of a session reads, from the table aliased `s` (a join with `users` keeps it). */
 export const SESSION_COLUMNS = Object.keys(SessionRow.fields)

@@ -3,7 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { type RotationRules, SessionStore, UserRepository } from "@userkit/domain"
 import { aLogin, aStoredUser, aTokenHash, sessionOwnersContract, sessionStoreContract } from "@userkit/domain/testing"
 import { Duration, Effect, Layer, Schema } from "effect"
-import { PgSessionOwners, PgSessionStore, PgUserRepository } from "../src/index.js"
+import { PgAuditLog, PgSessionOwners, PgSessionStore, PgUserRepository } from "../src/index.js"
 import {
   embeddedTestDatabase,
   hasTestDatabase,
@@ -18,7 +18,7 @@ const storeOn = (database: TestDatabase) =>
   Layer.mergeAll(PgSessionStore.layer, PgUserRepository.layer).pipe(Layer.provideMerge(migrated(database)))
 /** The same, with the one-query SessionOwners. */
 const ownersOn = (database: TestDatabase) =>
-  Layer.mergeAll(PgSessionOwners.layer, PgSessionStore.layer, PgUserRepository.layer).pipe(
+  Layer.mergeAll(PgSessionOwners.layer, PgSessionStore.layer, PgUserRepository.layer, PgAuditLog.layer).pipe(
     Layer.provideMerge(migrated(database)),
   )
 

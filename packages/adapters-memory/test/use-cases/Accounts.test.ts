@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import {
   AccessTokens,
   Accounts,
+  AuditLog,
   Credentials,
   EmailAlreadyRegistered,
   generateSessionId,
@@ -197,6 +198,8 @@ describe("Accounts", () => {
         )
         expect(yield* storedHash(stored.user.id)).toEqual(changed)
         expect(yield* (yield* SessionStore).listLive(stored.user.id)).toEqual([])
+        const failed = yield* (yield* AuditLog).list({ target: stored.user.id, types: ["login_failed"], limit: 10 })
+        expect(failed.map((event) => event.detail)).toEqual(["account changed during login"])
         expect(yield* Effect.either(accounts.login(credentials("veteran", "old cost password"), aClient))).toEqual(
           Either.left(new InvalidCredentials()),
         )
@@ -204,6 +207,23 @@ describe("Accounts", () => {
           stored.user.id,
         )
       }).pipe(Effect.provide(TestDomain)),
+  )
+
+  it.effect("login - refused as inactive when the account is deactivated after its password was verified", () =>
+    Effect.gen(function* () {
+      const accounts = yield* Accounts
+      const stored = yield* storedBeforeCostChange("old cost password", { username: "leaving" })
+      const users = yield* UserRepository
+      const deactivate = Effect.flatMap(DateTime.now, (updatedAt) =>
+        users.setStanding(stored.user.id, { is_active: false, updatedAt }),
+      )
+      // Lands after the login has verified the password, while it hashes it anew.
+      yield* Ref.set(beforeNextHash, Effect.asVoid(Effect.orDie(deactivate)))
+      expect(yield* Effect.either(accounts.login(credentials("leaving", "old cost password"), aClient))).toEqual(
+        Either.left(new InactiveUser()),
+      )
+      expect(yield* (yield* SessionStore).listLive(stored.user.id)).toEqual([])
+    }).pipe(Effect.provide(TestDomain)),
   )
 
   it.effect("currentUser - refuses garbage, expired tokens and tokens of accounts gone or deactivated", () =>

@@ -1,4 +1,5 @@
 import { Context, DateTime, Duration, Effect, Option, type Redacted, Schema } from "effect"
+import { auditEvent } from "../audit/AuditEvent.js"
 import { AuditTrail } from "../audit/AuditTrail.js"
 import { AccessTokens } from "../auth/AccessTokens.js"
 import type { Client } from "../auth/Client.js"
@@ -116,10 +117,9 @@ export class Sessions extends Effect.Service<Sessions>()("userkit/Sessions", {
 
     /**
      * A new session for `user`, who just proved who they are from `client` with the password
-     * stored as `verified`. Opened, then confirmed: if the password changed (or the account was
-     * deactivated or deleted) since it was verified, the session is ended again and the login
-     * refused. A change writes first and ends sessions after, so either it ends this one or this
-     * check sees it: no session opened with an old password outlives its change.
+     * stored as `verified`, if the account is still as it was verified: opened by SessionOwners,
+     * which decides against any change to the account (see `open` there). A password changed, or
+     * an account deactivated or deleted, since the verification refuses the login (recorded).
      */
     const open = Effect.fn("Sessions.open")(function* (
       user: User,
@@ -138,20 +138,11 @@ export class Sessions extends Effect.Service<Sessions>()("userkit/Sessions", {
         address: client.address,
       })
       const refresh = yield* refreshTokens.mint
-      const about = { actor: user.id, target: user.id, client, detail: undefined }
-      // Committed before the check below, which must see every change that committed before it.
-      yield* tx.atomically(Effect.zipRight(store.open(session, refresh.hash), audit.record("logged_in", about)))
-      const current = yield* users.findById(user.id)
-      if (Option.isNone(current) || current.value.passwordHash !== verified || !current.value.user.is_active) {
-        yield* tx.atomically(
-          Effect.zipRight(
-            store.revoke(user.id, session.id),
-            audit.record("session_revoked", { ...about, detail: "account changed during login" }),
-          ),
-        )
-        return yield* Option.isSome(current) && current.value.passwordHash === verified
-          ? new InactiveUser()
-          : new InvalidCredentials()
+      const opened = yield* auditEvent("logged_in", { actor: user.id, target: user.id, client })
+      const found = yield* owners.open(session, refresh.hash, verified, opened)
+      if (found !== "opened") {
+        yield* audit.record("login_failed", { target: user.id, client, detail: "account changed during login" })
+        return yield* found === "inactive" ? new InactiveUser() : new InvalidCredentials()
       }
       return yield* answer(user, session, refresh, now, now)
     })

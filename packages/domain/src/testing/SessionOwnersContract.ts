@@ -1,29 +1,72 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Option, TestClock } from "effect"
-import { generateSessionId, type SessionId } from "../sessions/Session.js"
+import { DateTime, Effect, Layer, Option, TestClock } from "effect"
+import { auditEvent } from "../audit/AuditEvent.js"
+import { AuditLog } from "../audit/AuditLog.js"
+import { clientAt } from "../auth/Client.js"
+import { PasswordHash } from "../auth/Password.js"
+import { generateSessionId, type Session, type SessionId } from "../sessions/Session.js"
 import { SessionOwners } from "../sessions/SessionOwners.js"
-import type { SessionStore } from "../sessions/SessionStore.js"
+import { Rotation, type SessionStore } from "../sessions/SessionStore.js"
+import type { Transactions } from "../Transactions.js"
 import type { UserId } from "../users/User.js"
 import { UserRepository } from "../users/UserRepository.js"
 import { aStoredUser } from "./fixtures.js"
-import { aUser, login, revoke, rules, START } from "./SessionStoreSupport.js"
+import {
+  aSession,
+  aTokenHash,
+  aUser,
+  findLive,
+  listLive,
+  login,
+  revoke,
+  revokeAll,
+  rotate,
+  rules,
+  START,
+} from "./SessionStoreSupport.js"
 
 const ownerOf = (sessionId: SessionId, userId: UserId) =>
   Effect.flatMap(SessionOwners, (owners) => owners.findLive(sessionId, userId))
 const idOf = (found: Option.Option<{ readonly id: UserId }>) => Option.map(found, (user) => user.id)
 
+/** `session` opened through SessionOwners for an account verified with `verified`: what it found, the token, the event. */
+const openFor = (session: Session, verified: PasswordHash) =>
+  Effect.gen(function* () {
+    const token = aTokenHash()
+    const event = yield* auditEvent("logged_in", {
+      actor: session.userId,
+      target: session.userId,
+      client: clientAt(session.address, session.userAgent),
+    })
+    const found = yield* Effect.flatMap(SessionOwners, (owners) => owners.open(session, token, verified, event))
+    return { found, token, event }
+  })
+
+/** An account stored with `passwordHash`, active unless told. */
+const anAccount = (passwordHash: string, isActive = true) =>
+  Effect.gen(function* () {
+    const stored = aStoredUser({ passwordHash, is_active: isActive })
+    yield* Effect.orDie(Effect.flatMap(UserRepository, (users) => users.insert(stored)))
+    return stored.user.id
+  })
+
+const loggedIn = (userId: UserId) =>
+  Effect.flatMap(AuditLog, (log) => log.list({ target: userId, types: ["logged_in"], limit: 100 }))
+
 /**
- * The specification of SessionOwners: the account of a live session, or none. `layer` holds the
- * SessionOwners under test and the stores it reads (built afresh for every test); time is the
- * test's Clock.
+ * The specification of SessionOwners: the account of a live session, or none; a session opened
+ * only for an account as its login verified it, whatever races it. `layer` holds the SessionOwners
+ * under test and the stores it uses (built afresh for every test); time is the test's Clock.
  */
 export const sessionOwnersContract = (
   name: string,
-  layer: Layer.Layer<SessionOwners | SessionStore | UserRepository, unknown>,
+  layer: Layer.Layer<SessionOwners | SessionStore | UserRepository | AuditLog, unknown>,
 ) =>
   describe(`SessionOwners contract: ${name}`, () => {
-    const test = (title: string, body: Effect.Effect<void, never, SessionOwners | SessionStore | UserRepository>) =>
-      it.effect(title, () => Effect.provide(Effect.andThen(TestClock.setTime(START), body), layer), 60_000)
+    const test = (
+      title: string,
+      body: Effect.Effect<void, never, SessionOwners | SessionStore | UserRepository | AuditLog>,
+    ) => it.effect(title, () => Effect.provide(Effect.andThen(TestClock.setTime(START), body), layer), 60_000)
 
     test(
       "answers the account of a live session, inactive or not; none for another user, an unknown session",
@@ -92,8 +135,84 @@ export const sessionOwnersContract = (
           )
       }),
     )
+
+    test(
+      "open: opens for the account as verified, with its first token current and its event recorded",
+      Effect.gen(function* () {
+        const userId = yield* anAccount("hash-as-verified")
+        const session = yield* aSession(userId)
+        const { found, token, event } = yield* openFor(session, PasswordHash.make("hash-as-verified"))
+        expect(found).toBe("opened")
+        expect(Option.map(yield* findLive(session.id), (live) => live.id)).toEqual(Option.some(session.id))
+        expect(idOf(yield* ownerOf(session.id, userId))).toEqual(Option.some(userId))
+        expect((yield* rotate(token, aTokenHash()))._tag).toBe("Rotated")
+        expect((yield* loggedIn(userId)).map((recorded) => recorded.id)).toEqual([event.id])
+      }),
+    )
+
+    test(
+      "open: refuses a changed password, a deactivated or deleted account, and leaves none of their sessions live",
+      Effect.gen(function* () {
+        const verified = PasswordHash.make("hash-as-verified")
+        const changed = yield* anAccount("hash-changed-since")
+        const asleep = yield* anAccount("hash-as-verified", false)
+        const asleepAndChanged = yield* anAccount("hash-changed-since", false)
+        const deleted = yield* anAccount("hash-as-verified")
+        yield* Effect.orDie(Effect.flatMap(UserRepository, (users) => users.delete(deleted)))
+        const cases = [
+          [changed, "changed"],
+          [asleep, "inactive"],
+          [asleepAndChanged, "changed"],
+          [deleted, "changed"],
+        ] as const
+        for (const [userId, expected] of cases) {
+          const session = yield* aSession(userId)
+          const { found, token } = yield* openFor(session, verified)
+          expect([userId, found]).toEqual([userId, expected])
+          expect(yield* findLive(session.id)).toEqual(Option.none())
+          expect(yield* listLive(userId)).toEqual([])
+          expect(yield* rotate(token, aTokenHash())).toEqual(Rotation.Unknown())
+        }
+      }),
+    )
+
+    test(
+      "open: raced by password changes and deactivations, leaves no session of an old password or a deactivated account live",
+      Effect.gen(function* () {
+        const users = yield* UserRepository
+        const hashOf = (round: number) => PasswordHash.make(`hash-round-${round}`)
+        const userId = yield* anAccount(hashOf(0))
+        const outcomes: Array<string> = []
+        for (let round = 0; round < 6; round++) {
+          // Every change writes the account first and ends its sessions after, as the use cases do.
+          const change = Effect.gen(function* () {
+            expect(yield* users.replacePasswordHash(userId, hashOf(round), hashOf(round + 1))).toBe(true)
+            yield* revokeAll(userId)
+          })
+          const opens = Array.from({ length: 8 }, () =>
+            Effect.flatMap(aSession(userId), (session) => openFor(session, hashOf(round))),
+          )
+          const [found] = yield* Effect.all(
+            [Effect.all(opens, { concurrency: "unbounded" }), Effect.yieldNow().pipe(Effect.zipRight(change))],
+            { concurrency: "unbounded" },
+          )
+          outcomes.push(...found.map((opening) => opening.found))
+          expect(yield* listLive(userId)).toEqual([])
+        }
+        expect(outcomes.filter((found) => found !== "opened" && found !== "changed")).toEqual([])
+        // Deactivated while logins open sessions: none stays live, and none opens after.
+        const changes = { is_active: false, updatedAt: yield* DateTime.now }
+        const deactivate = Effect.zipRight(Effect.orDie(users.setStanding(userId, changes)), revokeAll(userId))
+        const opens = Array.from({ length: 8 }, () =>
+          Effect.flatMap(aSession(userId), (session) => openFor(session, hashOf(6))),
+        )
+        yield* Effect.all([Effect.all(opens, { concurrency: "unbounded" }), deactivate], { concurrency: "unbounded" })
+        expect(yield* listLive(userId)).toEqual([])
+        expect((yield* openFor(yield* aSession(userId), hashOf(6))).found).toBe("inactive")
+      }),
+    )
   })
 
-/** The two-lookup SessionOwners over `stores`, as the contract takes it. */
-export const ownersFromStores = <E>(stores: Layer.Layer<SessionStore | UserRepository, E>) =>
+/** The SessionOwners of one store after another over `stores`, as the contract takes it. */
+export const ownersFromStores = <E>(stores: Layer.Layer<SessionStore | UserRepository | AuditLog | Transactions, E>) =>
   Layer.provideMerge(SessionOwners.fromStores, stores)

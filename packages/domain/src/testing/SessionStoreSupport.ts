@@ -21,11 +21,11 @@ export const aUser: Effect.Effect<UserId, never, UserRepository> = Effect.gen(fu
   return stored.user.id
 })
 
-/** A login of `userId` now (the Clock's time), with the default lifetimes: the session and its first token. */
-export const login = (userId: UserId, overrides: Partial<ConstructorParameters<typeof Session>[0]> = {}) =>
+/** A new session of `userId` now (the Clock's time), with the default lifetimes, not stored. */
+export const aSession = (userId: UserId, overrides: Partial<ConstructorParameters<typeof Session>[0]> = {}) =>
   Effect.gen(function* () {
     const now = yield* DateTime.now
-    const session = new Session({
+    return new Session({
       id: yield* generateSessionId,
       userId,
       createdAt: now,
@@ -36,6 +36,12 @@ export const login = (userId: UserId, overrides: Partial<ConstructorParameters<t
       address: "203.0.113.7",
       ...overrides,
     })
+  })
+
+/** A login of `userId` now (the Clock's time), with the default lifetimes: the session and its first token. */
+export const login = (userId: UserId, overrides: Partial<ConstructorParameters<typeof Session>[0]> = {}) =>
+  Effect.gen(function* () {
+    const session = yield* aSession(userId, overrides)
     const token = aTokenHash()
     yield* Effect.flatMap(SessionStore, (store) => store.open(session, token))
     return { session, token }
