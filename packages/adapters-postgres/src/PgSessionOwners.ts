@@ -56,7 +56,9 @@ export const make: Effect.Effect<SessionOwners["Type"], never, SqlClient.SqlClie
        * (an UPDATE or a DELETE of that row) waits for this statement's end, and then finds the
        * session to end; one that came first is seen, if committed (in READ COMMITTED, the row is
        * read again after the wait: the condition fails on the new version), and nothing is opened.
-       * The session, its first token and its event are inserted only from the locked row.
+       * The session, its first token and its event are inserted only from the locked row. Why
+       * not is read FOR SHARE too: without it, that read would see the row as the statement's
+       * snapshot had it, before a deactivation it waited for.
        */
       open: (session, firstToken, verified, opened) =>
         Effect.all([encodeSession(session), encodeEvent(opened)]).pipe(
@@ -70,7 +72,8 @@ export const make: Effect.Effect<SessionOwners["Type"], never, SqlClient.SqlClie
                 SELECT ${firstToken}, id, created_at FROM opened),
               recorded AS (INSERT INTO userkit_audit_events ${insertSelect(sql, event)} FROM opened)
               SELECT EXISTS (SELECT 1 FROM opened) AS opened,
-                (SELECT NOT is_active AND password_hash = ${verified} FROM users WHERE id = ${session.userId}) AS inactive`,
+                (SELECT NOT is_active AND password_hash = ${verified} FROM users WHERE id = ${session.userId}
+                  FOR SHARE) AS inactive`,
           ),
           Effect.flatMap(decodeFound),
           Effect.map(([found]): Opening => (found?.opened ? "opened" : found?.inactive ? "inactive" : "changed")),

@@ -1,8 +1,22 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import { type RotationRules, SessionStore, UserRepository } from "@userkit/domain"
-import { aLogin, aStoredUser, aTokenHash, sessionOwnersContract, sessionStoreContract } from "@userkit/domain/testing"
-import { Duration, Effect, Layer, Schema } from "effect"
+import {
+  auditEvent,
+  PasswordHash,
+  type RotationRules,
+  SessionOwners,
+  SessionStore,
+  UserRepository,
+} from "@userkit/domain"
+import {
+  aLogin,
+  aSession,
+  aStoredUser,
+  aTokenHash,
+  sessionOwnersContract,
+  sessionStoreContract,
+} from "@userkit/domain/testing"
+import { Deferred, Duration, Effect, Fiber, Layer, Option, Schema } from "effect"
 import { PgAuditLog, PgSessionOwners, PgSessionStore, PgUserRepository } from "../src/index.js"
 import {
   embeddedTestDatabase,
@@ -27,9 +41,70 @@ const embedded = storeOn(embeddedTestDatabase())
 sessionStoreContract("embedded engine (PGlite)", embedded)
 sessionOwnersContract("one join, on the embedded engine (PGlite)", ownersOn(embeddedTestDatabase()))
 
+/**
+ * A login's session opened while `change` (an UPDATE of the account's row, `$1` its id) is held
+ * uncommitted by another transaction, committed half a second after the login's statement started.
+ */
+const openWhileHeld = (change: string) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const stored = aStoredUser({ passwordHash: "hash-as-verified" })
+    yield* Effect.orDie(Effect.flatMap(UserRepository, (users) => users.insert(stored)))
+    const written = yield* Deferred.make<void>()
+    const release = yield* Deferred.make<void>()
+    const holder = yield* Effect.fork(
+      sql.withTransaction(
+        Effect.gen(function* () {
+          yield* sql.unsafe(change, [stored.user.id])
+          yield* Deferred.succeed(written, undefined)
+          yield* Deferred.await(release)
+        }),
+      ),
+    )
+    yield* Deferred.await(written)
+    const session = yield* aSession(stored.user.id)
+    const opened = yield* auditEvent("logged_in", { actor: stored.user.id, target: stored.user.id })
+    const login = yield* Effect.fork(
+      Effect.flatMap(SessionOwners, (owners) =>
+        owners.open(session, aTokenHash(), PasswordHash.make("hash-as-verified"), opened),
+      ),
+    )
+    // The login's statement now waits for the change's row lock.
+    yield* Effect.sleep("500 millis")
+    yield* Deferred.succeed(release, undefined)
+    yield* Fiber.join(holder)
+    return {
+      found: yield* Fiber.join(login),
+      live: yield* Effect.flatMap(SessionStore, (store) => store.findLive(session.id)),
+    }
+  }).pipe(Effect.orDie)
+
 describe.runIf(hasTestDatabase)("on a PostgreSQL server (TEST_DATABASE_URL)", () => {
   sessionStoreContract("PostgreSQL", storeOn(postgresTestDatabase(testDatabaseUrl)))
-  sessionOwnersContract("one join, on PostgreSQL", ownersOn(postgresTestDatabase(testDatabaseUrl)))
+  const owners = ownersOn(postgresTestDatabase(testDatabaseUrl))
+  sessionOwnersContract("one join, on PostgreSQL", owners)
+
+  // The embedded engine has one connection: nothing commits while a statement runs.
+  it.live(
+    "a login waiting for a change to its account: refused as inactive, changed or gone, opened past a profile edit",
+    () =>
+      Effect.gen(function* () {
+        expect(yield* openWhileHeld("UPDATE users SET is_active = false WHERE id = $1")).toEqual({
+          found: "inactive",
+          live: Option.none(),
+        })
+        expect(yield* openWhileHeld("UPDATE users SET password_hash = 'hash-changed' WHERE id = $1")).toEqual({
+          found: "changed",
+          live: Option.none(),
+        })
+        expect(yield* openWhileHeld("DELETE FROM users WHERE id = $1")).toEqual({
+          found: "changed",
+          live: Option.none(),
+        })
+        // A change to neither the password nor the standing: the login goes ahead once it commits.
+        expect((yield* openWhileHeld("UPDATE users SET full_name = 'not kept' WHERE id = $1")).found).toBe("opened")
+      }).pipe(Effect.provide(owners)),
+  )
 })
 
 const rules: RotationRules = { graceWindow: Duration.seconds(10), idleTimeout: Duration.days(7) }

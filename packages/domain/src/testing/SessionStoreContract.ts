@@ -21,7 +21,7 @@ import {
   usedNow,
 } from "./SessionStoreSupport.js"
 
-export { aTokenHash, login as aLogin } from "./SessionStoreSupport.js"
+export { aSession, aTokenHash, login as aLogin } from "./SessionStoreSupport.js"
 
 /**
  * The specification of a SessionStore. `layer` gives the store and a UserRepository on the same
