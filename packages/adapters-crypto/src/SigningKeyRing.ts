@@ -106,6 +106,14 @@ const unseal = (key: Buffer, kid: string, sealed: string): Option.Option<string>
   }
 }
 
+/** A private JWK's text as a stored key keeps it: sealed under `secret`, for `kid`. */
+export const sealPrivateJwk = (secret: Redacted.Redacted<Uint8Array>, kid: string, jwk: string): string =>
+  seal(sealingKey(secret), kid, jwk)
+
+/** The private JWK's text `key` seals, or none when sealed under another secret (or not for its kid). */
+export const unsealPrivateJwk = (secret: Redacted.Redacted<Uint8Array>, key: SigningKey): Option.Option<string> =>
+  unseal(sealingKey(secret), key.kid, key.sealedPrivateKey)
+
 const unsealFailure = (kid: string) =>
   new Error(
     `signing key ${kid} cannot be unsealed: it was sealed under another SECRET_KEY (every instance sharing ` +
@@ -134,7 +142,7 @@ export const generateKey = (
       kid,
       algorithm: "EdDSA",
       publicJwk,
-      sealedPrivateKey: seal(sealingKey(options.secret), kid, JSON.stringify({ ...publicJwk, d })),
+      sealedPrivateKey: sealPrivateJwk(options.secret, kid, JSON.stringify({ ...publicJwk, d })),
       createdAt: now,
       signsUntil,
       publishedUntil: DateTime.addDuration(signsUntil, published),

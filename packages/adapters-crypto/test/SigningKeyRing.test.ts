@@ -1,8 +1,7 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto"
 import { describe, expect, it } from "@effect/vitest"
 import { MemorySigningKeyStore } from "@userkit/adapters-memory"
 import { InvalidToken, SigningKey, SigningKeyStore } from "@userkit/domain"
-import { Cause, DateTime, Effect, Either, Exit, Layer, Redacted, Ref, TestClock } from "effect"
+import { Cause, DateTime, Effect, Either, Exit, Layer, Option, Redacted, Ref, TestClock } from "effect"
 import {
   type CryptoKey,
   calculateJwkThumbprint,
@@ -42,28 +41,6 @@ const test = (title: string, body: Effect.Effect<void, never, SigningKeyStore>) 
   it.effect(title, () => Effect.provide(Effect.andThen(TestClock.setTime(START), body), MemorySigningKeyStore.layer))
 
 /** A key made by hand and stored before any ring starts, so the test holds its private half to forge with. */
-const sealingKey = () =>
-  Buffer.from(
-    hkdfSync("sha256", Redacted.value(options.secret), new Uint8Array(0), "userkit signing keys: AES-256-GCM", 32),
-  )
-const aad = (kid: string) => Buffer.from(`userkit signing key ${kid}`)
-/** A private JWK sealed as SigningKeyRing seals one (v1.<nonce>.<ciphertext and tag>). */
-const sealed = (kid: string, plaintext: string) => {
-  const nonce = randomBytes(12)
-  const cipher = createCipheriv("aes-256-gcm", sealingKey(), nonce).setAAD(aad(kid))
-  const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final(), cipher.getAuthTag()])
-  return `v1.${nonce.toString("base64url")}.${body.toString("base64url")}`
-}
-/** The private JWK a stored key seals. */
-const unsealed = (key: SigningKey) => {
-  const [, nonce = "", body = ""] = key.sealedPrivateKey.split(".")
-  const bytes = Buffer.from(body, "base64url")
-  const decipher = createDecipheriv("aes-256-gcm", sealingKey(), Buffer.from(nonce, "base64url"))
-    .setAAD(aad(key.kid))
-    .setAuthTag(bytes.subarray(-16))
-  return Buffer.concat([decipher.update(bytes.subarray(0, -16)), decipher.final()]).toString("utf8")
-}
-
 const plantedKey = Effect.gen(function* () {
   const planted = yield* SigningKeyRing.generateKey(options, DateTime.unsafeMake(START))
   yield* Effect.flatMap(SigningKeyStore, (store) => store.addIfNoneCurrent(planted.key, DateTime.unsafeMake(START)))
@@ -386,10 +363,16 @@ describe("SigningKeyRing", () => {
         const other = yield* SigningKeyRing.generateKey(options, at)
         // Sealed as the ring seals (AES-256-GCM under the HKDF of the secret, the kid as associated
         // data): only a holder of SECRET_KEY could write it; its x still names the published key.
-        const { d } = JSON.parse(unsealed(other.key)) as { d: string }
+        const { d } = JSON.parse(Option.getOrThrow(SigningKeyRing.unsealPrivateJwk(options.secret, other.key))) as {
+          d: string
+        }
         const mismatched = new SigningKey({
           ...key,
-          sealedPrivateKey: sealed(key.kid, JSON.stringify({ ...key.publicJwk, d })),
+          sealedPrivateKey: SigningKeyRing.sealPrivateJwk(
+            options.secret,
+            key.kid,
+            JSON.stringify({ ...key.publicJwk, d }),
+          ),
         })
         yield* Effect.flatMap(SigningKeyStore, (store) => store.addIfNoneCurrent(mismatched, at))
         const exit = yield* Effect.exit(ring())

@@ -1,18 +1,12 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import {
-  auditEvent,
-  PasswordHash,
-  type RotationRules,
-  SessionOwners,
-  SessionStore,
-  UserRepository,
-} from "@userkit/domain"
+import { PasswordHash, type RotationRules, SessionStore, UserRepository } from "@userkit/domain"
 import {
   aLogin,
   aSession,
   aStoredUser,
   aTokenHash,
+  openFor,
   sessionOwnersContract,
   sessionStoreContract,
 } from "@userkit/domain/testing"
@@ -63,18 +57,13 @@ const openWhileHeld = (change: string) =>
     )
     yield* Deferred.await(written)
     const session = yield* aSession(stored.user.id)
-    const opened = yield* auditEvent("logged_in", { actor: stored.user.id, target: stored.user.id })
-    const login = yield* Effect.fork(
-      Effect.flatMap(SessionOwners, (owners) =>
-        owners.open(session, aTokenHash(), PasswordHash.make("hash-as-verified"), opened),
-      ),
-    )
+    const login = yield* Effect.fork(openFor(session, PasswordHash.make("hash-as-verified")))
     // The login's statement now waits for the change's row lock.
     yield* Effect.sleep("500 millis")
     yield* Deferred.succeed(release, undefined)
     yield* Fiber.join(holder)
     return {
-      found: yield* Fiber.join(login),
+      found: (yield* Fiber.join(login)).found,
       live: yield* Effect.flatMap(SessionStore, (store) => store.findLive(session.id)),
     }
   }).pipe(Effect.orDie)

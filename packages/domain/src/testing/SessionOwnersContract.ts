@@ -10,11 +10,11 @@ import { Rotation, type SessionStore } from "../sessions/SessionStore.js"
 import type { Transactions } from "../Transactions.js"
 import type { UserId } from "../users/User.js"
 import { UserRepository } from "../users/UserRepository.js"
-import { aStoredUser } from "./fixtures.js"
 import {
   aSession,
   aTokenHash,
   aUser,
+  aUserWith,
   findLive,
   listLive,
   login,
@@ -30,7 +30,7 @@ const ownerOf = (sessionId: SessionId, userId: UserId) =>
 const idOf = (found: Option.Option<{ readonly id: UserId }>) => Option.map(found, (user) => user.id)
 
 /** `session` opened through SessionOwners for an account verified with `verified`: what it found, the token, the event. */
-const openFor = (session: Session, verified: PasswordHash) =>
+export const openFor = (session: Session, verified: PasswordHash) =>
   Effect.gen(function* () {
     const token = aTokenHash()
     const event = yield* auditEvent("logged_in", {
@@ -40,14 +40,6 @@ const openFor = (session: Session, verified: PasswordHash) =>
     })
     const found = yield* Effect.flatMap(SessionOwners, (owners) => owners.open(session, token, verified, event))
     return { found, token, event }
-  })
-
-/** An account stored with `passwordHash`, active unless told. */
-const anAccount = (passwordHash: string, isActive = true) =>
-  Effect.gen(function* () {
-    const stored = aStoredUser({ passwordHash, is_active: isActive })
-    yield* Effect.orDie(Effect.flatMap(UserRepository, (users) => users.insert(stored)))
-    return stored.user.id
   })
 
 const loggedIn = (userId: UserId) =>
@@ -77,11 +69,10 @@ export const sessionOwnersContract = (
         const other = yield* aUser
         expect(yield* ownerOf(session.id, other)).toEqual(Option.none())
         expect(yield* ownerOf(yield* generateSessionId, userId)).toEqual(Option.none())
-        const sleeper = aStoredUser({ is_active: false })
-        yield* Effect.orDie(Effect.flatMap(UserRepository, (users) => users.insert(sleeper)))
-        const asleep = yield* login(sleeper.user.id)
-        const found = yield* ownerOf(asleep.session.id, sleeper.user.id)
-        expect(Option.map(found, (user) => [user.id, user.is_active])).toEqual(Option.some([sleeper.user.id, false]))
+        const sleeper = yield* aUserWith({ is_active: false })
+        const asleep = yield* login(sleeper)
+        const found = yield* ownerOf(asleep.session.id, sleeper)
+        expect(Option.map(found, (user) => [user.id, user.is_active])).toEqual(Option.some([sleeper, false]))
       }),
     )
 
@@ -139,7 +130,7 @@ export const sessionOwnersContract = (
     test(
       "open: opens for the account as verified, with its first token current and its event recorded",
       Effect.gen(function* () {
-        const userId = yield* anAccount("hash-as-verified")
+        const userId = yield* aUserWith({ passwordHash: "hash-as-verified" })
         const session = yield* aSession(userId)
         const { found, token, event } = yield* openFor(session, PasswordHash.make("hash-as-verified"))
         expect(found).toBe("opened")
@@ -154,10 +145,10 @@ export const sessionOwnersContract = (
       "open: refuses a changed password, a deactivated or deleted account, and leaves none of their sessions live",
       Effect.gen(function* () {
         const verified = PasswordHash.make("hash-as-verified")
-        const changed = yield* anAccount("hash-changed-since")
-        const asleep = yield* anAccount("hash-as-verified", false)
-        const asleepAndChanged = yield* anAccount("hash-changed-since", false)
-        const deleted = yield* anAccount("hash-as-verified")
+        const changed = yield* aUserWith({ passwordHash: "hash-changed-since" })
+        const asleep = yield* aUserWith({ passwordHash: "hash-as-verified", is_active: false })
+        const asleepAndChanged = yield* aUserWith({ passwordHash: "hash-changed-since", is_active: false })
+        const deleted = yield* aUserWith({ passwordHash: "hash-as-verified" })
         yield* Effect.orDie(Effect.flatMap(UserRepository, (users) => users.delete(deleted)))
         const cases = [
           [changed, "changed"],
@@ -181,7 +172,7 @@ export const sessionOwnersContract = (
       Effect.gen(function* () {
         const users = yield* UserRepository
         const hashOf = (round: number) => PasswordHash.make(`hash-round-${round}`)
-        const userId = yield* anAccount(hashOf(0))
+        const userId = yield* aUserWith({ passwordHash: hashOf(0) })
         const outcomes: Array<string> = []
         for (let round = 0; round < 6; round++) {
           // Every change writes the account first and ends its sessions after, as the use cases do.

@@ -4,7 +4,7 @@ import { generateSessionId, RefreshTokenHash, Session, type SessionId } from "..
 import { Rotation, type RotationRules, SessionStore } from "../sessions/SessionStore.js"
 import type { UserId } from "../users/User.js"
 import { UserRepository } from "../users/UserRepository.js"
-import { aStoredUser } from "./fixtures.js"
+import { aStoredUser, type StoredUserOverrides } from "./fixtures.js"
 
 /** When every test starts: a realistic date, so that the stores hold realistic timestamps. */
 export const START = Date.parse("2026-01-05T09:00:00.000Z")
@@ -14,12 +14,16 @@ const absoluteLifetime = Duration.days(30)
 /** A refresh token's hash never stored before. */
 export const aTokenHash = (): RefreshTokenHash => RefreshTokenHash.make(`sha256-${crypto.randomUUID()}`)
 
+/** A user stored through the layer's UserRepository, as `overrides` say (see aStoredUser): a session belongs to one. */
+export const aUserWith = (overrides: StoredUserOverrides): Effect.Effect<UserId, never, UserRepository> =>
+  Effect.gen(function* () {
+    const stored = aStoredUser(overrides)
+    yield* Effect.orDie(Effect.flatMap(UserRepository, (repo) => repo.insert(stored)))
+    return stored.user.id
+  })
+
 /** A user stored through the layer's UserRepository: a session belongs to one. */
-export const aUser: Effect.Effect<UserId, never, UserRepository> = Effect.gen(function* () {
-  const stored = aStoredUser()
-  yield* Effect.orDie(Effect.flatMap(UserRepository, (repo) => repo.insert(stored)))
-  return stored.user.id
-})
+export const aUser: Effect.Effect<UserId, never, UserRepository> = aUserWith({})
 
 /** A new session of `userId` now (the Clock's time), with the default lifetimes, not stored. */
 export const aSession = (userId: UserId, overrides: Partial<ConstructorParameters<typeof Session>[0]> = {}) =>
