@@ -1,4 +1,4 @@
-import { hotSpan, InvalidToken, SessionId, type TokenGrant, UserId } from "@userkit/domain"
+import { InvalidToken, SessionId, type TokenGrant, traced, UserId } from "@userkit/domain"
 import { Clock, Duration, Effect, Redacted, Schema } from "effect"
 import type { JWTPayload } from "jose"
 
@@ -72,13 +72,14 @@ export const rememberingVerified = (
 
 /**
  * `AccessTokens.verify` through the memory of verified tokens (`rememberingVerified`), at the
- * Clock's now, in a span named `name` where traces are kept (every request runs it: see hotSpan).
+ * Clock's now, in a span named `name` where traces are kept.
  */
 export const verifier = (
   name: string,
   verifyFully: (jwt: string, nowMillis: number) => Effect.Effect<JWTPayload, InvalidToken>,
 ): Effect.Effect<(token: Redacted.Redacted<string>) => Effect.Effect<TokenGrant, InvalidToken>> =>
-  Effect.map(hotSpan(name), (span) => {
+  Effect.sync(() => {
     const verified = rememberingVerified(verifyFully)
+    const span = traced(name)
     return (token) => span(Effect.flatMap(Clock.currentTimeMillis, (now) => verified(Redacted.value(token), now)))
   })

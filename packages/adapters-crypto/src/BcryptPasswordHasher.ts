@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { availableParallelism } from "node:os"
-import { Overloaded, PasswordHash, PasswordHasher } from "@userkit/domain"
+import { Overloaded, PasswordHash, PasswordHasher, traced } from "@userkit/domain"
 import { Effect, Layer, Redacted } from "effect"
 import * as HashingThreads from "./HashingThreads.js"
 
@@ -160,7 +160,7 @@ export const make = (options: Options = {}): Effect.Effect<PasswordHasher["Type"
         return verifyOn(prehashed, hash).pipe(
           Effect.zipLeft(padded(prehashed, costOf(hash))),
           bounded,
-          Effect.withSpan("BcryptPasswordHasher.verify"),
+          traced("BcryptPasswordHasher.verify"),
         )
       },
       // Another cost, or not a 2b bcrypt string at all (such a hash never verifies anyway).

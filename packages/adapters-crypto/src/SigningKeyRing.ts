@@ -8,7 +8,7 @@ import {
   randomBytes,
   webcrypto,
 } from "node:crypto"
-import { InvalidToken, PublicJwk, SigningKey, SigningKeyStore } from "@userkit/domain"
+import { InvalidToken, PublicJwk, SigningKey, SigningKeyStore, traced } from "@userkit/domain"
 import { Clock, Context, DateTime, Duration, Effect, Layer, Option, Redacted, Schema, SynchronizedRef } from "effect"
 import {
   type CryptoKey,
@@ -238,7 +238,7 @@ export const make = (options: Options): Effect.Effect<SigningKeyRing["Type"], ne
           unknownKidReadAt: previous?.unknownKidReadAt ?? Number.NEGATIVE_INFINITY,
         }
         return ring
-      }).pipe(Effect.withSpan("SigningKeyRing.load"))
+      }).pipe(traced("SigningKeyRing.load"))
 
     const loaded = yield* SynchronizedRef.make(yield* load(undefined, yield* Clock.currentTimeMillis))
     /**
@@ -324,7 +324,7 @@ export const make = (options: Options): Effect.Effect<SigningKeyRing["Type"], ne
       const now = yield* Clock.currentTimeMillis
       const keys = Array.from(ring.verifiers.values()).filter((verifier) => verifier.publishedUntil > now)
       return { keys: keys.map((verifier) => verifier.jwk) }
-    }).pipe(Effect.withSpan("SigningKeyRing.jwks"))
+    }).pipe(traced("SigningKeyRing.jwks"))
 
     return SigningKeyRing.of({ sign, verify, jwks })
   })

@@ -1,4 +1,5 @@
 import { SqlClient, type SqlError } from "@effect/sql"
+import { traced } from "@userkit/domain"
 import { Context, Effect, Layer, Option, type ParseResult, Schema } from "effect"
 import { type Migration, MigrationError, type MigrationStatus, migrations } from "./migrations/index.js"
 
@@ -105,20 +106,18 @@ export const make = (
       })
 
     return {
-      up: repeat(Effect.mapError(applyNext, failWith("migrating up failed")), false).pipe(
-        Effect.withSpan("Migrator.up"),
-      ),
+      up: repeat(Effect.mapError(applyNext, failWith("migrating up failed")), false).pipe(traced("Migrator.up")),
       down: (options = {}) =>
         repeat(
           Effect.mapError(revertLatest(options.to ?? Number.NEGATIVE_INFINITY), failWith("migrating down failed")),
           options.to === undefined,
-        ).pipe(Effect.withSpan("Migrator.down")),
+        ).pipe(traced("Migrator.down")),
       status: Effect.gen(function* () {
         const applied = yield* appliedOrNone
         const versions = new Set(applied.map((m) => m.version))
         const pending = known.filter((m) => !versions.has(m.version))
         return { applied, pending, current: pending.length === 0 }
-      }).pipe(Effect.mapError(failWith("reading migration status failed")), Effect.withSpan("Migrator.status")),
+      }).pipe(Effect.mapError(failWith("reading migration status failed")), traced("Migrator.status")),
     }
   })
 

@@ -6,6 +6,7 @@ import {
   Email,
   Redemption,
   TokenPurpose,
+  traced,
   UserId,
 } from "@userkit/domain"
 import { DateTime, Effect, Layer, Schema } from "effect"
@@ -132,25 +133,25 @@ export const make: Effect.Effect<AccountTokenStore["Type"], never, SqlClient.Sql
         ),
         Effect.asVoid,
         Effect.catchTag("SqlError", sqlDefect("issuing an account token")),
-        Effect.withSpan("PgAccountTokenStore.issue", { attributes: { purpose: token.purpose } }),
+        traced("PgAccountTokenStore.issue", { attributes: { purpose: token.purpose } }),
       ),
     find: (hash, purpose, now) =>
       lookUp(hash, purpose).pipe(
         Effect.map((stored) => classify(stored, now)),
         Effect.catchTag("SqlError", sqlDefect("finding an account token")),
-        Effect.withSpan("PgAccountTokenStore.find"),
+        traced("PgAccountTokenStore.find"),
       ),
     redeem: (hash, purpose, now) =>
       redeem(hash, purpose, now).pipe(
         Effect.catchTag("SqlError", sqlDefect("redeeming an account token")),
-        Effect.withSpan("PgAccountTokenStore.redeem"),
+        traced("PgAccountTokenStore.redeem"),
       ),
     revokeAll: (userId, purpose) =>
       counted(sql`WITH gone AS (DELETE FROM userkit_account_tokens
         WHERE user_id = ${userId} AND purpose = ${purpose} AND redeemed_at IS NULL RETURNING 1)
         SELECT count(*)::int AS count FROM gone`).pipe(
         Effect.catchTag("SqlError", sqlDefect("revoking account tokens")),
-        Effect.withSpan("PgAccountTokenStore.revokeAll"),
+        traced("PgAccountTokenStore.revokeAll"),
       ),
     // SKIP LOCKED: a purge never waits for a token being redeemed or replaced (nor for another
     // purge), so it cannot deadlock with anything; what it skips, the next purge takes. The
@@ -161,7 +162,7 @@ export const make: Effect.Effect<AccountTokenStore["Type"], never, SqlClient.Sql
           FOR UPDATE SKIP LOCKED) RETURNING 1)
         SELECT count(*)::int AS count FROM gone`).pipe(
         Effect.catchTag("SqlError", sqlDefect("purging account tokens")),
-        Effect.withSpan("PgAccountTokenStore.purge"),
+        traced("PgAccountTokenStore.purge"),
       ),
   })
 })

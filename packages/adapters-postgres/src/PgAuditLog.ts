@@ -1,5 +1,5 @@
 import { SqlClient } from "@effect/sql"
-import { AuditEvent, AuditEventId, AuditEventType, AuditLog, type AuditQuery, UserId } from "@userkit/domain"
+import { AuditEvent, AuditEventId, AuditEventType, AuditLog, type AuditQuery, traced, UserId } from "@userkit/domain"
 import { DateTime, Effect, Layer, Schema } from "effect"
 import { rowDefect, sqlDefect } from "./SqlFailure.js"
 
@@ -83,7 +83,7 @@ export const make: Effect.Effect<AuditLog["Type"], never, SqlClient.SqlClient> =
         Effect.flatMap((row) => sql`INSERT INTO userkit_audit_events ${sql.insert(row)}`),
         Effect.asVoid,
         Effect.catchTag("SqlError", sqlDefect("recording an audit event")),
-        Effect.withSpan("PgAuditLog.record", { attributes: { type: event.type } }),
+        traced("PgAuditLog.record", { attributes: { type: event.type } }),
       ),
     list: (query) =>
       (Number.isInteger(query.limit) && query.limit >= 0
@@ -93,7 +93,7 @@ export const make: Effect.Effect<AuditLog["Type"], never, SqlClient.SqlClient> =
             Effect.catchTag("ParseError", rowDefect("reading audit events", "userkit_audit_events")),
           )
         : Effect.dieMessage("listing audit events: the limit is not a whole number of at least 0")
-      ).pipe(Effect.catchTag("SqlError", sqlDefect("listing audit events")), Effect.withSpan("PgAuditLog.list")),
+      ).pipe(Effect.catchTag("SqlError", sqlDefect("listing audit events")), traced("PgAuditLog.list")),
     // One statement counting the rows it took. SKIP LOCKED: two purges at once split the old
     // events between them instead of waiting on each other (in opposite orders, a deadlock).
     purge: (before) =>
@@ -104,7 +104,7 @@ export const make: Effect.Effect<AuditLog["Type"], never, SqlClient.SqlClient> =
         Effect.map((rows) => rows[0]?.count ?? 0),
         Effect.catchTag("ParseError", rowDefect("purging audit events", "userkit_audit_events")),
         Effect.catchTag("SqlError", sqlDefect("purging audit events")),
-        Effect.withSpan("PgAuditLog.purge"),
+        traced("PgAuditLog.purge"),
       ),
   })
 })

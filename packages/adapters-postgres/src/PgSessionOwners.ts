@@ -1,5 +1,5 @@
 import { SqlClient } from "@effect/sql"
-import { hotSpan, type Opening, SessionOwners } from "@userkit/domain"
+import { type Opening, SessionOwners, traced } from "@userkit/domain"
 import { Clock, Effect, Layer, Option, Schema } from "effect"
 import { PoolQuery } from "./ConnectionPool.js"
 import { encodeEvent } from "./PgAuditLog.js"
@@ -35,8 +35,6 @@ export const make: Effect.Effect<SessionOwners["Type"], never, SqlClient.SqlClie
     const sql = yield* SqlClient.SqlClient
     const pool = yield* PoolQuery
     const columns = sql.literal(OWNER_COLUMNS)
-    // Every authenticated request runs it: its span only where traces are kept (see hotSpan).
-    const span = yield* hotSpan("PgSessionOwners.findLive")
     return SessionOwners.of({
       findLive: (sessionId, userId) =>
         Effect.flatMap(Clock.currentTimeMillis, (millis) => {
@@ -48,7 +46,7 @@ export const make: Effect.Effect<SessionOwners["Type"], never, SqlClient.SqlClie
           Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), (stored) => stored.user)),
           Effect.catchTag("ParseError", rowDefect("finding a session's owner")),
           Effect.catchTag("SqlError", sqlDefect("finding a session's owner")),
-          span,
+          traced("PgSessionOwners.findLive"),
         ),
       /**
        * One statement, so one round trip and atomic by itself. It locks the account's row FOR SHARE,
@@ -79,7 +77,7 @@ export const make: Effect.Effect<SessionOwners["Type"], never, SqlClient.SqlClie
           Effect.map(([found]): Opening => (found?.opened ? "opened" : found?.inactive ? "inactive" : "changed")),
           Effect.catchTag("ParseError", rowDefect("opening a session")),
           Effect.catchTag("SqlError", sqlDefect("opening a session")),
-          Effect.withSpan("PgSessionOwners.open"),
+          traced("PgSessionOwners.open"),
         ),
     })
   },

@@ -6,6 +6,7 @@ import {
   Session,
   SessionId,
   SessionStore,
+  traced,
   UserId,
 } from "@userkit/domain"
 import { Clock, DateTime, Duration, Effect, Layer, Option, Schema } from "effect"
@@ -150,12 +151,12 @@ export const make: Effect.Effect<SessionStore["Type"], never, SqlClient.SqlClien
         ),
         Effect.asVoid,
         Effect.catchTag("SqlError", sqlDefect("opening a session")),
-        Effect.withSpan("PgSessionStore.open"),
+        traced("PgSessionStore.open"),
       ),
     rotate: (presented, successor, rules) =>
       Effect.flatMap(now, (at) => sql.withTransaction(rotateLocked(presented, successor, rules, at))).pipe(
         Effect.catchTag("SqlError", sqlDefect("rotating a refresh token")),
-        Effect.withSpan("PgSessionStore.rotate"),
+        traced("PgSessionStore.rotate"),
       ),
     findLive: (id) =>
       Effect.flatMap(now, (at) =>
@@ -163,13 +164,13 @@ export const make: Effect.Effect<SessionStore["Type"], never, SqlClient.SqlClien
       ).pipe(
         Effect.map((found) => Option.fromNullable(found[0])),
         Effect.catchTag("SqlError", sqlDefect("finding a session")),
-        Effect.withSpan("PgSessionStore.findLive"),
+        traced("PgSessionStore.findLive"),
       ),
     listLive: (userId) =>
       Effect.flatMap(now, (at) =>
         sessions(sql`SELECT ${columns} FROM userkit_sessions s WHERE s.user_id = ${userId} AND ${liveAt(sql, at)}
           ORDER BY s.last_used_at DESC, s.id`),
-      ).pipe(Effect.catchTag("SqlError", sqlDefect("listing sessions")), Effect.withSpan("PgSessionStore.listLive")),
+      ).pipe(Effect.catchTag("SqlError", sqlDefect("listing sessions")), traced("PgSessionStore.listLive")),
     // A revocation waits for a rotation of the same session (its row lock), then re-checks the
     // session on the row as that left it: they never both decide on a stale copy.
     revoke: (userId, id) =>
@@ -180,7 +181,7 @@ export const make: Effect.Effect<SessionStore["Type"], never, SqlClient.SqlClien
       ).pipe(
         Effect.map((rows) => count(rows) > 0),
         Effect.catchTag("SqlError", sqlDefect("revoking a session")),
-        Effect.withSpan("PgSessionStore.revoke"),
+        traced("PgSessionStore.revoke"),
       ),
     revokeAll: (userId, options = {}) =>
       Effect.flatMap(
@@ -194,7 +195,7 @@ export const make: Effect.Effect<SessionStore["Type"], never, SqlClient.SqlClien
       ).pipe(
         Effect.map(count),
         Effect.catchTag("SqlError", sqlDefect("revoking sessions")),
-        Effect.withSpan("PgSessionStore.revokeAll"),
+        traced("PgSessionStore.revokeAll"),
       ),
     // SKIP LOCKED: a purge never waits for a session in use (nor for another purge), so it cannot
     // deadlock with anything; what it skips, the next purge takes. The tokens go by the cascade.
@@ -206,7 +207,7 @@ export const make: Effect.Effect<SessionStore["Type"], never, SqlClient.SqlClien
       }).pipe(
         Effect.map(count),
         Effect.catchTag("SqlError", sqlDefect("purging sessions")),
-        Effect.withSpan("PgSessionStore.purge"),
+        traced("PgSessionStore.purge"),
       ),
   })
 })

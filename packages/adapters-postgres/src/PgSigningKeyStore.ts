@@ -1,5 +1,5 @@
 import { SqlClient, type SqlError } from "@effect/sql"
-import { PublicJwk, SigningAlgorithm, SigningKey, SigningKeyStore } from "@userkit/domain"
+import { PublicJwk, SigningAlgorithm, SigningKey, SigningKeyStore, traced } from "@userkit/domain"
 import { DateTime, Effect, Layer, Option, Schema } from "effect"
 import { rowDefect, sqlDefect } from "./SqlFailure.js"
 
@@ -85,13 +85,13 @@ export const make: Effect.Effect<SigningKeyStore["Type"], never, SqlClient.SqlCl
       keys(sql`SELECT ${columns} FROM userkit_signing_keys
         WHERE published_until > ${DateTime.toDate(now)} ORDER BY ${newestFirst}`).pipe(
         Effect.catchTag("SqlError", sqlDefect("reading the published signing keys")),
-        Effect.withSpan("PgSigningKeyStore.published"),
+        traced("PgSigningKeyStore.published"),
       ),
     current: (now) =>
       currentAt(DateTime.toDate(now)).pipe(
         Effect.map((found) => Option.fromNullable(found[0])),
         Effect.catchTag("SqlError", sqlDefect("reading the current signing key")),
-        Effect.withSpan("PgSigningKeyStore.current"),
+        traced("PgSigningKeyStore.current"),
       ),
     addIfNoneCurrent: (candidate, now) =>
       (candidate.isCandidateAt(now)
@@ -101,13 +101,13 @@ export const make: Effect.Effect<SigningKeyStore["Type"], never, SqlClient.SqlCl
           )
       ).pipe(
         Effect.catchTag("SqlError", sqlDefect("adding a signing key")),
-        Effect.withSpan("PgSigningKeyStore.addIfNoneCurrent"),
+        traced("PgSigningKeyStore.addIfNoneCurrent"),
       ),
     purge: (now) =>
       sql`DELETE FROM userkit_signing_keys WHERE published_until <= ${DateTime.toDate(now)} RETURNING kid`.pipe(
         Effect.map((rows) => rows.length),
         Effect.catchTag("SqlError", sqlDefect("purging signing keys")),
-        Effect.withSpan("PgSigningKeyStore.purge"),
+        traced("PgSigningKeyStore.purge"),
       ),
   })
 })

@@ -1,5 +1,5 @@
 import { SqlClient, type SqlError } from "@effect/sql"
-import { type User, type UserId, UserNotFound, UserRepository, type UserUpdate } from "@userkit/domain"
+import { traced, type User, type UserId, UserNotFound, UserRepository, type UserUpdate } from "@userkit/domain"
 import { DateTime, Effect, Layer, Option } from "effect"
 import { rowDefect, sqlDefect } from "./SqlFailure.js"
 import { keepingAnActiveSuperuser, targetRow } from "./SuperuserGuard.js"
@@ -48,11 +48,11 @@ export const make: Effect.Effect<UserRepository["Type"], never, SqlClient.SqlCli
         Effect.flatMap((row) => sql`INSERT INTO users ${sql.insert(row)}`),
         Effect.catchTag("SqlError", toConflict("inserting a user")),
         Effect.asVoid,
-        Effect.withSpan("PgUserRepository.insert"),
+        traced("PgUserRepository.insert"),
       ),
     findById: (id) =>
       findOne("finding a user by id", sql`SELECT ${columns} FROM users WHERE id = ${id}`).pipe(
-        Effect.withSpan("PgUserRepository.findById"),
+        traced("PgUserRepository.findById"),
       ),
     // The login comes lower-cased (normalizeLogin): it meets the lower(...) unique indexes as it is.
     findByLogin: (login) =>
@@ -62,39 +62,39 @@ export const make: Effect.Effect<UserRepository["Type"], never, SqlClient.SqlCli
         : findOne(
             "finding a user by login",
             sql`SELECT ${columns} FROM users WHERE lower(email) = ${login} OR lower(username) = ${login} LIMIT 1`,
-          ).pipe(Effect.withSpan("PgUserRepository.findByLogin")),
+          ).pipe(traced("PgUserRepository.findByLogin")),
     search: (query) =>
       searchUsers(sql, query).pipe(
         Effect.catchTag("ParseError", rowDefect("searching users")),
         Effect.catchTag("SqlError", sqlDefect("searching users")),
-        Effect.withSpan("PgUserRepository.search"),
+        traced("PgUserRepository.search"),
       ),
     updateProfile: (id, changes) =>
       Effect.flatMap(writeChanges(id, changes)(false), foundOrNotFound).pipe(
         Effect.catchTag("SqlError", toConflict("updating a profile")),
-        Effect.withSpan("PgUserRepository.updateProfile"),
+        traced("PgUserRepository.updateProfile"),
       ),
     setStanding: (id, changes) =>
       standingWrite(id, changes).pipe(
         Effect.catchTag("SqlError", sqlDefect("setting a standing")),
-        Effect.withSpan("PgUserRepository.setStanding"),
+        traced("PgUserRepository.setStanding"),
       ),
     update: (id, changes) =>
       standingWrite(id, changes).pipe(
         Effect.catchTag("SqlError", toConflict("updating a user")),
-        Effect.withSpan("PgUserRepository.update"),
+        traced("PgUserRepository.update"),
       ),
     setPasswordHash: (id, hash) =>
       sql`UPDATE users SET password_hash = ${hash} WHERE id = ${id} RETURNING id`.pipe(
         Effect.catchTag("SqlError", sqlDefect("setting a password hash")),
         Effect.flatMap((rows) => foundOrFail(changedAny(rows))),
-        Effect.withSpan("PgUserRepository.setPasswordHash"),
+        traced("PgUserRepository.setPasswordHash"),
       ),
     replacePasswordHash: (id, expected, next) =>
       sql`UPDATE users SET password_hash = ${next} WHERE id = ${id} AND password_hash = ${expected} RETURNING id`.pipe(
         Effect.map(changedAny),
         Effect.catchTag("SqlError", sqlDefect("replacing a password hash")),
-        Effect.withSpan("PgUserRepository.replacePasswordHash"),
+        traced("PgUserRepository.replacePasswordHash"),
       ),
     // One statement: the WHERE is checked on the row as it is when locked, so an address the
     // account has left by then, even a moment before, is not verified.
@@ -103,14 +103,14 @@ export const make: Effect.Effect<UserRepository["Type"], never, SqlClient.SqlCli
         WHERE id = ${id} AND lower(email) = lower(${email}) RETURNING id`.pipe(
         Effect.map(changedAny),
         Effect.catchTag("SqlError", sqlDefect("marking an email verified")),
-        Effect.withSpan("PgUserRepository.markEmailVerified"),
+        traced("PgUserRepository.markEmailVerified"),
       ),
     delete: (id) =>
       keepingAnActiveSuperuser(sql, id, (onlyWithoutStanding) =>
         sql`DELETE FROM users WHERE ${targetRow(sql, id, onlyWithoutStanding)} RETURNING id`.pipe(
           Effect.map((rows) => (changedAny(rows) ? Option.some(undefined) : Option.none())),
         ),
-      ).pipe(Effect.catchTag("SqlError", sqlDefect("deleting a user")), Effect.withSpan("PgUserRepository.delete")),
+      ).pipe(Effect.catchTag("SqlError", sqlDefect("deleting a user")), traced("PgUserRepository.delete")),
   })
 })
 

@@ -1,4 +1,5 @@
 import { SqlClient } from "@effect/sql"
+import { traced } from "@userkit/domain"
 import { Duration, Effect } from "effect"
 import { Migrator } from "./Migrator.js"
 
@@ -29,4 +30,4 @@ export const checkReadiness = (
     const database = yield* check(Effect.as(sql`SELECT 1`, true))
     const migrationsCurrent = database && (yield* check(Effect.map(migrator.status, (s) => s.current)))
     return { ready: database && migrationsCurrent, database, migrationsCurrent }
-  }).pipe(Effect.withSpan("Postgres.checkReadiness"))
+  }).pipe(traced("Postgres.checkReadiness"))

@@ -1,5 +1,14 @@
-import { Headers, type HttpApp, HttpServerRequest } from "@effect/platform"
-import { Effect, Either, Option, Stream } from "effect"
+import { Readable } from "node:stream"
+import {
+  Headers,
+  type HttpApp,
+  HttpIncomingMessage,
+  HttpServerError,
+  HttpServerRequest,
+  Multipart,
+  UrlParams,
+} from "@effect/platform"
+import { Effect, Either, Inspectable, Option, Stream } from "effect"
 import { BadRequest, ContentTooLarge, problem, UnsupportedMediaType } from "../problems/Problem.js"
 
 // Methods whose bodies the API reads; any other body is left to the server to discard.
@@ -16,6 +25,9 @@ export const unsupportedMediaType = () =>
 
 const unsupportedEncoding = () =>
   problem(UnsupportedMediaType, "unsupported_content_encoding", "send the request body uncompressed")
+
+/** How the body is read as text: UTF-8, a leading BOM dropped, what does not decode replaced (as `Response.text()` does). */
+const utf8 = new TextDecoder()
 
 const utf8Charsets: ReadonlySet<string> = new Set(["utf-8", "utf8", "us-ascii"])
 
@@ -36,35 +48,49 @@ const mediaTypeOf = (contentType: string | undefined): Either.Either<string, Uns
 }
 
 /**
- * Reads at most `maxBytes`; `None` when the body is longer. The rest stays unread, not destroyed:
- * the stream is closed with the request's scope, after the 413 is sent, so the client gets an
- * answer instead of a reset connection.
+ * The request's body as node streams it: the node request itself, or (a request made in-process, by
+ * `HttpApiBuilder.toWebHandler`) the platform's stream of it.
  */
-const readAtMost = (request: HttpServerRequest.HttpServerRequest, maxBytes: number) =>
-  Effect.gen(function* () {
-    const pull = yield* Stream.toPull(request.stream)
-    const chunks: Array<Uint8Array> = []
-    let size = 0
-    while (size <= maxBytes) {
-      const next = yield* pull.pipe(
-        Effect.map(Option.some),
-        Effect.catchAll(Option.match({ onNone: () => Effect.succeedNone, onSome: Effect.die })),
-      )
-      if (Option.isNone(next)) break
-      for (const chunk of next.value) {
+const bodyOf = (request: HttpServerRequest.HttpServerRequest): Readable => {
+  const source = request.source
+  if (source instanceof Readable) return source
+  return Readable.from(Stream.toAsyncIterable(request.stream))
+}
+
+/**
+ * Reads at most `maxBytes`; `None` when the body is longer. The rest stays unread, not dumped: the
+ * request is destroyed when its scope closes, after the 413 is sent, so the client gets an answer
+ * instead of a reset connection and the server reads no more of it.
+ */
+const readAtMost = (body: Readable, maxBytes: number) =>
+  Effect.tap(
+    Effect.async<Option.Option<Buffer>>((resume) => {
+      const chunks: Array<Buffer> = []
+      let size = 0
+      const stop = () => {
+        body.off("data", onData).off("end", onEnd).off("error", onError)
+        body.pause()
+      }
+      const onData = (chunk: Buffer) => {
         chunks.push(chunk)
         size += chunk.length
+        if (size <= maxBytes) return
+        stop()
+        resume(Effect.succeedNone)
       }
-    }
-    if (size > maxBytes) return Option.none()
-    const body = new Uint8Array(size)
-    let offset = 0
-    for (const chunk of chunks) {
-      body.set(chunk, offset)
-      offset += chunk.length
-    }
-    return Option.some(body)
-  })
+      const onEnd = () => {
+        stop()
+        resume(Effect.succeed(Option.some(Buffer.concat(chunks, size))))
+      }
+      const onError = (cause: unknown) => {
+        stop()
+        resume(Effect.die(cause))
+      }
+      body.on("data", onData).on("end", onEnd).on("error", onError)
+      return Effect.sync(stop)
+    }),
+    (read) => (Option.isSome(read) ? Effect.void : Effect.addFinalizer(() => Effect.sync(() => body.destroy()))),
+  )
 
 /** Deepest nesting of arrays and objects, outside strings; stops counting past `limit`. */
 const jsonDepthExceeds = (text: string, limit: number): boolean => {
@@ -83,13 +109,81 @@ const jsonDepthExceeds = (text: string, limit: number): boolean => {
   return false
 }
 
-// The buffered body, read as `mediaType`, behind the original request's url, headers and address.
-const withBody = (request: HttpServerRequest.HttpServerRequest, mediaType: string, body: Uint8Array<ArrayBuffer>) =>
-  HttpServerRequest.fromWeb(new Request("http://localhost/", { method: request.method, body })).modify({
-    url: request.url,
-    headers: Headers.set(request.headers, "content-type", mediaType),
-    ...Option.match(request.remoteAddress, { onNone: () => ({}), onSome: (remoteAddress) => ({ remoteAddress }) }),
-  })
+const decodeError = (request: HttpServerRequest.HttpServerRequest, cause: unknown) =>
+  new HttpServerError.RequestError({ request, reason: "Decode", cause })
+
+/**
+ * The request with its body read, answering the platform's parsers from it: the JSON of the text
+ * (a `RequestError` when it does not parse, an empty body too) or its form fields, with the media
+ * type checked in its Content-Type. No multipart: that media type is refused before.
+ */
+class ReadRequest extends Inspectable.Class implements HttpServerRequest.HttpServerRequest {
+  readonly [HttpServerRequest.TypeId]: HttpServerRequest.TypeId = HttpServerRequest.TypeId
+  readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
+  constructor(
+    private readonly original: HttpServerRequest.HttpServerRequest,
+    readonly headers: Headers.Headers,
+    private readonly body: Buffer,
+    private readonly bodyText: string,
+  ) {
+    super()
+  }
+  get source() {
+    return this.original.source
+  }
+  get url() {
+    return this.original.url
+  }
+  get originalUrl() {
+    return this.original.originalUrl
+  }
+  get method() {
+    return this.original.method
+  }
+  get cookies() {
+    return this.original.cookies
+  }
+  get remoteAddress() {
+    return this.original.remoteAddress
+  }
+  get upgrade() {
+    return this.original.upgrade
+  }
+  get text() {
+    return Effect.succeed(this.bodyText)
+  }
+  get json(): Effect.Effect<unknown, HttpServerError.RequestError> {
+    return Effect.try({
+      try: (): unknown => JSON.parse(this.bodyText),
+      catch: (cause) => decodeError(this, cause),
+    })
+  }
+  get urlParamsBody() {
+    return Effect.succeed(UrlParams.fromInput(new URLSearchParams(this.bodyText)))
+  }
+  get arrayBuffer() {
+    return Effect.succeed(new Uint8Array(this.body).buffer)
+  }
+  get stream() {
+    return Stream.succeed(new Uint8Array(this.body))
+  }
+  get multipart() {
+    return Effect.fail(new Multipart.MultipartError({ reason: "Parse", cause: "not a multipart body" }))
+  }
+  get multipartStream() {
+    return Stream.fail(new Multipart.MultipartError({ reason: "Parse", cause: "not a multipart body" }))
+  }
+  modify(options: Parameters<HttpServerRequest.HttpServerRequest["modify"]>[0]): HttpServerRequest.HttpServerRequest {
+    return new ReadRequest(this.original.modify(options), options.headers ?? this.headers, this.body, this.bodyText)
+  }
+  toJSON(): unknown {
+    return HttpIncomingMessage.inspect(this, {
+      _id: "@effect/platform/HttpServerRequest",
+      method: this.method,
+      url: this.originalUrl,
+    })
+  }
+}
 
 /**
  * Bounds what a request body may cost before the API parses it: a length over `maxBytes` is a 413
@@ -115,15 +209,17 @@ export const limitRequestBody =
       if (encoding !== undefined && encoding !== "" && encoding !== "identity")
         return yield* Effect.fail(unsupportedEncoding())
 
-      const body = yield* readAtMost(request, maxBytes)
+      const body = yield* readAtMost(bodyOf(request), maxBytes)
       if (Option.isNone(body)) return yield* Effect.fail(tooLarge(maxBytes))
-      if (mediaType === "application/json" && jsonDepthExceeds(new TextDecoder().decode(body.value), MAX_JSON_DEPTH))
+      const text = utf8.decode(body.value)
+      if (mediaType === "application/json" && jsonDepthExceeds(text, MAX_JSON_DEPTH))
         return yield* Effect.fail(
           problem(BadRequest, "nesting_too_deep", `JSON may nest at most ${MAX_JSON_DEPTH} levels deep`),
         )
+      const headers = Headers.set(request.headers, "content-type", mediaType)
       return yield* Effect.provideService(
         app,
         HttpServerRequest.HttpServerRequest,
-        withBody(request, mediaType, body.value),
+        new ReadRequest(request, headers, body.value, text),
       )
     })

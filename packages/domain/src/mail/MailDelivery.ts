@@ -1,5 +1,6 @@
 import { Duration, Effect, Ref, Schedule } from "effect"
 import { Background } from "../Background.js"
+import { traced } from "../Traced.js"
 import { Mailer, type MailMessage, type MailNotSent, MailUnavailable } from "./Mailer.js"
 
 /** A send that may pass is tried again after 2, 4, 8, 16 and 32 seconds: about a minute in all. */
@@ -39,7 +40,7 @@ export class MailDelivery extends Effect.Service<MailDelivery>()("userkit/MailDe
           Effect.catchAll((failure) =>
             Effect.logError(`mail to ${message.to} ("${message.subject}") not sent: ${failure.reason}`),
           ),
-          Effect.withSpan("MailDelivery.send"),
+          traced("MailDelivery.send"),
         )
 
     /** Takes the message in hand if the backlog has room, and sends it in the background. */

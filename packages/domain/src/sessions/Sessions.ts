@@ -5,11 +5,11 @@ import { AccessTokens } from "../auth/AccessTokens.js"
 import type { Client } from "../auth/Client.js"
 import { InactiveUser, InvalidCredentials, InvalidToken } from "../auth/errors.js"
 import type { PasswordHash } from "../auth/Password.js"
-import { hotSpan } from "../HotSpan.js"
 import type { RateLimited } from "../limits/errors.js"
 import { Limits } from "../limits/Limits.js"
 import { EmailNotVerified } from "../recovery/errors.js"
 import { CurrentRecoveryRules } from "../recovery/RecoveryRules.js"
+import { traced } from "../Traced.js"
 import { Transactions } from "../Transactions.js"
 import type { User } from "../users/User.js"
 import { UserRepository } from "../users/UserRepository.js"
@@ -214,9 +214,6 @@ export class Sessions extends Effect.Service<Sessions>()("userkit/Sessions", {
     })
 
     /** Who a bearer token speaks for: its session must be live and its account active. */
-    // Every request runs it: its span only where traces are kept, and without the stack traces
-    // Effect.fn and withSpan capture per call.
-    const authenticateSpan = yield* hotSpan("Sessions.authenticate")
     const authenticate = Effect.fnUntraced(function* (
       token: Redacted.Redacted<string>,
     ): Effect.fn.Return<Caller, InvalidToken | InactiveUser> {
@@ -225,7 +222,7 @@ export class Sessions extends Effect.Service<Sessions>()("userkit/Sessions", {
       if (Option.isNone(owner)) return yield* new InvalidToken()
       if (!owner.value.is_active) return yield* new InactiveUser()
       return { user: owner.value, sessionId: grant.sessionId }
-    }, authenticateSpan)
+    }, traced("Sessions.authenticate"))
 
     return {
       open,
