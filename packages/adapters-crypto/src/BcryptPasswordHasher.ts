@@ -149,10 +149,10 @@ export const make = (options: Options = {}): Effect.Effect<PasswordHasher["Type"
         )
   return Effect.succeed(
     PasswordHasher.of({
-      hash: Effect.fn("BcryptPasswordHasher.hash")(function* (password) {
+      hash: Effect.fnUntraced(function* (password) {
         const hash = yield* bounded(threads.run({ op: "hash", password: prehash(password), cost }))
         return PasswordHash.make(String(hash))
-      }),
+      }, traced("BcryptPasswordHasher.hash")),
       // A hash bcrypt cannot parse (another algorithm, a truncated column) is simply not a match.
       verify: (password, hash) => {
         const prehashed = prehash(password)

@@ -1,4 +1,4 @@
-import { AccessTokens, type TokenGrant } from "@userkit/domain"
+import { AccessTokens, type TokenGrant, traced } from "@userkit/domain"
 import { Clock, DateTime, type Duration, Effect, Layer, Redacted } from "effect"
 import { ACCESS_TOKEN_TYPE, grantClaims, ttlSeconds, verifier } from "./AccessTokenClaims.js"
 import { SigningKeyRing } from "./SigningKeyRing.js"
@@ -19,12 +19,12 @@ export const make = (options: Options): Effect.Effect<AccessTokens["Type"], neve
     const ring = yield* SigningKeyRing
     const lifetime = yield* ttlSeconds(options.ttl)
 
-    const issue = Effect.fn("EdDsaAccessTokens.issue")(function* (grant: TokenGrant, issuedAt: DateTime.Utc) {
+    const issue = Effect.fnUntraced(function* (grant: TokenGrant, issuedAt: DateTime.Utc) {
       const iat = Math.floor(DateTime.toEpochMillis(issuedAt) / 1000)
       const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
       const token = yield* ring.sign({ ...grantClaims(grant), iat, exp: iat + lifetime }, ACCESS_TOKEN_TYPE)
       return { token: Redacted.make(token), expiresIn: Math.max(0, iat + lifetime - now) }
-    })
+    }, traced("EdDsaAccessTokens.issue"))
 
     // The ring pins each key's algorithm and checks typ, iss, aud, exp, nbf and iat (30 s of skew).
     const verify = yield* verifier("EdDsaAccessTokens.verify", (jwt) => ring.verify(jwt, { typ: ACCESS_TOKEN_TYPE }))

@@ -1,5 +1,5 @@
 import { createSecretKey, webcrypto } from "node:crypto"
-import { AccessTokens, InvalidToken, type TokenGrant } from "@userkit/domain"
+import { AccessTokens, InvalidToken, type TokenGrant, traced } from "@userkit/domain"
 import { Clock, DateTime, type Duration, Effect, Layer, Redacted } from "effect"
 import { jwtVerify } from "jose"
 import { ACCESS_TOKEN_TYPE, grantClaims, ttlSeconds, verifier } from "./AccessTokenClaims.js"
@@ -35,7 +35,7 @@ export const make = (options: Options): Effect.Effect<AccessTokens["Type"]> =>
     const { issuer, audience } = options
 
     // HMAC is deterministic, and so is this token: the same grant at the same second is the same text.
-    const issue = Effect.fn("JwtAccessTokens.issue")(function* (grant: TokenGrant, issuedAt: DateTime.Utc) {
+    const issue = Effect.fnUntraced(function* (grant: TokenGrant, issuedAt: DateTime.Utc) {
       const iat = Math.floor(DateTime.toEpochMillis(issuedAt) / 1000)
       const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
       const token = signCompact(
@@ -44,7 +44,7 @@ export const make = (options: Options): Effect.Effect<AccessTokens["Type"]> =>
         signingKey,
       )
       return { token: Redacted.make(token), expiresIn: Math.max(0, iat + lifetime - now) }
-    })
+    }, traced("JwtAccessTokens.issue"))
 
     // Every refusal is the same InvalidToken, carrying neither the token nor jose's reason.
     const verify = yield* verifier("JwtAccessTokens.verify", (jwt, now) =>

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto"
-import { BreachedPasswords } from "@userkit/domain"
+import { BreachedPasswords, traced } from "@userkit/domain"
 import { Duration, Effect, Layer, Redacted } from "effect"
 
 export interface Options {
@@ -78,7 +78,7 @@ export const make = (options: Options): Effect.Effect<BreachedPasswords["Type"]>
 
   return Effect.succeed(
     BreachedPasswords.of({
-      isBreached: Effect.fn("PwnedPasswords.isBreached")(function* (password) {
+      isBreached: Effect.fnUntraced(function* (password) {
         const hash = sha1(password)
         return yield* range(hash.slice(0, 5)).pipe(
           Effect.map((answer) => sightings(answer, hash.slice(5)) >= threshold),
@@ -88,7 +88,7 @@ export const make = (options: Options): Effect.Effect<BreachedPasswords["Type"]>
             ),
           ),
         )
-      }),
+      }, traced("PwnedPasswords.isBreached")),
     }),
   )
 }

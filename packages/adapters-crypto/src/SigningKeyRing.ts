@@ -271,7 +271,7 @@ export const make = (options: Options): Effect.Effect<SigningKeyRing["Type"], ne
         (next, ring, now) => (unknown(ring, kid, now) ? { ...next, unknownKidReadAt: now } : next),
       )
 
-    const sign = Effect.fn("SigningKeyRing.sign")(function* (claims: JWTPayload, typ: string) {
+    const sign = Effect.fnUntraced(function* (claims: JWTPayload, typ: string) {
       const { signer } = yield* fresh
       const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
       // A caller may date a token in the past (a replayed answer, issued again the same); never ahead.
@@ -289,10 +289,10 @@ export const make = (options: Options): Effect.Effect<SigningKeyRing["Type"], ne
         { ...claims, iss: issuer, aud: audience, iat, exp: claims.exp ?? latest },
         signer.key,
       )
-    })
+    }, traced("SigningKeyRing.sign"))
 
     // Every refusal is the same InvalidToken, carrying neither the token nor jose's reason.
-    const verify = Effect.fn("SigningKeyRing.verify")(function* (token: string, { typ }: { readonly typ: string }) {
+    const verify = Effect.fnUntraced(function* (token: string, { typ }: { readonly typ: string }) {
       if (token.length > MAX_TOKEN_LENGTH) return yield* new InvalidToken()
       const kid = yield* Effect.try({ try: () => decodeProtectedHeader(token).kid, catch: () => new InvalidToken() })
       if (typeof kid !== "string") return yield* new InvalidToken()
@@ -317,7 +317,7 @@ export const make = (options: Options): Effect.Effect<SigningKeyRing["Type"], ne
         catch: () => new InvalidToken(),
       })
       return payload
-    })
+    }, traced("SigningKeyRing.verify"))
 
     const jwks = Effect.gen(function* () {
       const ring = yield* fresh

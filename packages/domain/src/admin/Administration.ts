@@ -12,6 +12,7 @@ import { EmailVerification } from "../recovery/EmailVerification.js"
 import { SessionNotFound } from "../sessions/errors.js"
 import type { Session, SessionId } from "../sessions/Session.js"
 import { SessionStore } from "../sessions/SessionStore.js"
+import { traced } from "../Traced.js"
 import { Transactions } from "../Transactions.js"
 import { AccountEvents } from "../users/AccountEvents.js"
 import {
@@ -80,11 +81,7 @@ export class Administration extends Effect.Service<Administration>()("userkit/Ad
     const requireSuperuser = (actor: User): Effect.Effect<void, Forbidden> =>
       actor.is_superuser && actor.is_active ? Effect.void : Effect.fail(new Forbidden())
 
-    const open = Effect.fn("Administration.open")(function* (
-      input: NewAccount,
-      actor: User | null,
-      client: Client | undefined,
-    ) {
+    const open = Effect.fnUntraced(function* (input: NewAccount, actor: User | null, client: Client | undefined) {
       const now = yield* DateTime.now
       const { password, ...fields } = input
       yield* policy.check(password, fields, "password")
@@ -105,7 +102,7 @@ export class Administration extends Effect.Service<Administration>()("userkit/Ad
       )
       yield* mail.dispatch(...messages)
       return user
-    })
+    }, traced("Administration.open"))
 
     const find = (id: UserId) =>
       Effect.flatMap(users.findById(id), Option.match({ onNone: () => new UserNotFound(), onSome: Effect.succeed }))
@@ -113,29 +110,26 @@ export class Administration extends Effect.Service<Administration>()("userkit/Ad
     return {
       requireSuperuser,
       /** Every account, inactive ones too, searchable by email as well. */
-      list: Effect.fn("Administration.list")(function* (
+      list: Effect.fnUntraced(function* (
         actor: User,
         request: ListingRequest,
       ): Effect.fn.Return<ListingPage<User>, Forbidden | PageTooDeep> {
         yield* requireSuperuser(actor)
         return yield* listUsers(users, request, { searchIn: ["email", "username", "full_name"], onlyActive: false })
-      }),
-      get: Effect.fn("Administration.get")(function* (
-        actor: User,
-        id: UserId,
-      ): Effect.fn.Return<User, Forbidden | UserNotFound> {
+      }, traced("Administration.list")),
+      get: Effect.fnUntraced(function* (actor: User, id: UserId): Effect.fn.Return<User, Forbidden | UserNotFound> {
         yield* requireSuperuser(actor)
         return (yield* find(id)).user
-      }),
-      create: Effect.fn("Administration.create")(function* (
+      }, traced("Administration.get")),
+      create: Effect.fnUntraced(function* (
         actor: User,
         input: NewAccount,
         client?: Client,
       ): Effect.fn.Return<User, Forbidden | EmailAlreadyRegistered | UsernameTaken | PasswordRejected> {
         yield* requireSuperuser(actor)
         return yield* open(input, actor, client)
-      }),
-      update: Effect.fn("Administration.update")(function* (
+      }, traced("Administration.create")),
+      update: Effect.fnUntraced(function* (
         actor: User,
         id: UserId,
         changes: AccountChanges,
@@ -175,8 +169,8 @@ export class Administration extends Effect.Service<Administration>()("userkit/Ad
         )
         yield* mail.dispatch(...messages)
         return updated
-      }),
-      delete: Effect.fn("Administration.delete")(function* (
+      }, traced("Administration.update")),
+      delete: Effect.fnUntraced(function* (
         actor: User,
         id: UserId,
         client?: Client,
@@ -189,18 +183,18 @@ export class Administration extends Effect.Service<Administration>()("userkit/Ad
             yield* audit.record("deleted", { actor: actor.id, target: id, client })
           }),
         )
-      }),
+      }, traced("Administration.delete")),
       /** A user's live sessions, most recently used first. */
-      listSessions: Effect.fn("Administration.listSessions")(function* (
+      listSessions: Effect.fnUntraced(function* (
         actor: User,
         id: UserId,
       ): Effect.fn.Return<ReadonlyArray<Session>, Forbidden | UserNotFound> {
         yield* requireSuperuser(actor)
         yield* find(id)
         return yield* sessions.listLive(id)
-      }),
+      }, traced("Administration.listSessions")),
       /** Ends one of a user's sessions. */
-      revokeSession: Effect.fn("Administration.revokeSession")(function* (
+      revokeSession: Effect.fnUntraced(function* (
         actor: User,
         id: UserId,
         sessionId: SessionId,
@@ -213,18 +207,15 @@ export class Administration extends Effect.Service<Administration>()("userkit/Ad
             yield* audit.record("session_revoked", { actor: actor.id, target: id, client })
           }),
         )
-      }),
+      }, traced("Administration.revokeSession")),
       /** Security events of every account (deleted ones too), newest first, a page at a time. */
-      audit: Effect.fn("Administration.audit")(function* (
-        actor: User,
-        filter: AuditFilter,
-      ): Effect.fn.Return<AuditPage, Forbidden> {
+      audit: Effect.fnUntraced(function* (actor: User, filter: AuditFilter): Effect.fn.Return<AuditPage, Forbidden> {
         yield* requireSuperuser(actor)
         const { userId, ...rest } = filter
         return yield* audit.page({ ...rest, target: userId })
-      }),
+      }, traced("Administration.audit")),
       /** An active superuser, for an operator bootstrapping a deployment. */
-      bootstrapSuperuser: Effect.fn("Administration.bootstrapSuperuser")(function* (
+      bootstrapSuperuser: Effect.fnUntraced(function* (
         input: NewSuperuser,
       ): Effect.fn.Return<User, EmailAlreadyRegistered | UsernameTaken | PasswordRejected> {
         return yield* open(
@@ -241,7 +232,7 @@ export class Administration extends Effect.Service<Administration>()("userkit/Ad
           null,
           undefined,
         )
-      }),
+      }, traced("Administration.bootstrapSuperuser")),
     } as const
   }),
 }) {}

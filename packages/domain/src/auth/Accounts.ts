@@ -7,6 +7,7 @@ import { EmailVerification } from "../recovery/EmailVerification.js"
 import { EmailNotVerified } from "../recovery/errors.js"
 import { CurrentRecoveryRules } from "../recovery/RecoveryRules.js"
 import { type Caller, Sessions, type SignedIn } from "../sessions/Sessions.js"
+import { traced } from "../Traced.js"
 import { Transactions } from "../Transactions.js"
 import type { EmailAlreadyRegistered, UsernameTaken } from "../users/errors.js"
 import { AvatarUrl, Bio, Email, FullName, generateUserId, normalizeLogin, User, Username } from "../users/User.js"
@@ -60,7 +61,7 @@ export class Accounts extends Effect.Service<Accounts>()("userkit/Accounts", {
     const { requireVerifiedEmail } = yield* CurrentRecoveryRules
     const dummyHash = yield* hasher.hash(dummyPassword)
 
-    const register = Effect.fn("Accounts.register")(function* (
+    const register = Effect.fnUntraced(function* (
       input: Registration,
       client: Client,
     ): Effect.fn.Return<User, EmailAlreadyRegistered | UsernameTaken | PasswordRejected | RateLimited> {
@@ -91,7 +92,7 @@ export class Accounts extends Effect.Service<Accounts>()("userkit/Accounts", {
       )
       yield* mail.dispatch(...messages)
       return user
-    })
+    }, traced("Accounts.register"))
 
     /**
      * A session for the account `credentials` name, if its password is right. Every way it can go
@@ -99,7 +100,7 @@ export class Accounts extends Effect.Service<Accounts>()("userkit/Accounts", {
      * unknown login, a wrong password, and a login whose guesses must wait (a 429, the same for an
      * account that exists and one that does not).
      */
-    const login = Effect.fn("Accounts.login")(function* (
+    const login = Effect.fnUntraced(function* (
       credentials: Credentials,
       client: Client,
     ): Effect.fn.Return<SignedIn, InvalidCredentials | InactiveUser | EmailNotVerified | RateLimited> {
@@ -144,7 +145,7 @@ export class Accounts extends Effect.Service<Accounts>()("userkit/Accounts", {
         if (yield* users.replacePasswordHash(user.id, passwordHash, rehashed)) verified = rehashed
       }
       return yield* sessions.open(user, client, verified)
-    })
+    }, traced("Accounts.login"))
 
     /** The user a bearer token speaks for; a deleted or deactivated account, or an ended session, is refused. */
     const currentUser = (token: Redacted.Redacted<string>) =>

@@ -1,4 +1,5 @@
 import { Context, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { traced } from "../Traced.js"
 import { MAX_PASSWORD_LENGTH } from "./Password.js"
 
 /**
@@ -96,7 +97,7 @@ export class PasswordPolicy extends Context.Tag("userkit/PasswordPolicy")<
       const common = yield* loadCommonPasswords
       const breaches = yield* Effect.serviceOption(BreachedPasswords)
 
-      const check = Effect.fn("PasswordPolicy.check")(function* (
+      const check = Effect.fnUntraced(function* (
         password: Redacted.Redacted<string>,
         owner: PasswordOwner,
         field: string,
@@ -117,7 +118,7 @@ export class PasswordPolicy extends Context.Tag("userkit/PasswordPolicy")<
         if (Option.isSome(breaches) && (yield* breaches.value.isBreached(password))) {
           return yield* refuse("password has appeared in a known data breach")
         }
-      })
+      }, traced("PasswordPolicy.check"))
 
       return { rules, check }
     })

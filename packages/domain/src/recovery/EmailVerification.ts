@@ -5,6 +5,7 @@ import type { RateLimited } from "../limits/errors.js"
 import { Limits } from "../limits/Limits.js"
 import { MailDelivery } from "../mail/MailDelivery.js"
 import type { MailMessage, MailUnavailable } from "../mail/Mailer.js"
+import { traced } from "../Traced.js"
 import { Transactions } from "../Transactions.js"
 import type { User, UserId } from "../users/User.js"
 import { UserRepository } from "../users/UserRepository.js"
@@ -43,7 +44,7 @@ export class EmailVerification extends Effect.Service<EmailVerification>()("user
     return {
       linkFor,
       /** A new link for the caller's own address, mailed (the earlier one stops working). */
-      request: Effect.fn("EmailVerification.request")(function* (
+      request: Effect.fnUntraced(function* (
         actor: User,
         client: Client,
       ): Effect.fn.Return<void, EmailAlreadyVerified | MailUnavailable | RateLimited> {
@@ -52,9 +53,9 @@ export class EmailVerification extends Effect.Service<EmailVerification>()("user
         yield* mail.requireConfigured
         if (actor.email_verified) return yield* new EmailAlreadyVerified()
         yield* mail.dispatch(...(yield* tx.atomically(linkFor(actor, client, actor.id))))
-      }),
+      }, traced("EmailVerification.request")),
       /** Marks the address the link was mailed to verified, if it is still the account's. */
-      verify: Effect.fn("EmailVerification.verify")(function* (
+      verify: Effect.fnUntraced(function* (
         presented: Redacted.Redacted<string>,
         client: Client,
       ): Effect.fn.Return<void, TokenInvalid | TokenUsed | TokenExpired | RateLimited> {
@@ -68,7 +69,7 @@ export class EmailVerification extends Effect.Service<EmailVerification>()("user
             yield* audit.record("email_verified", { actor: token.userId, target: token.userId, client })
           }),
         )
-      }),
+      }, traced("EmailVerification.verify")),
     } as const
   }),
 }) {}

@@ -9,6 +9,7 @@ import { Limits } from "../limits/Limits.js"
 import { MailDelivery } from "../mail/MailDelivery.js"
 import type { MailUnavailable } from "../mail/Mailer.js"
 import { SessionStore } from "../sessions/SessionStore.js"
+import { traced } from "../Traced.js"
 import { Transactions } from "../Transactions.js"
 import { type Email, normalizeLogin } from "../users/User.js"
 import { UserRepository } from "../users/UserRepository.js"
@@ -54,7 +55,7 @@ export class PasswordRecovery extends Effect.Service<PasswordRecovery>()("userki
        * same time, whether it is or not: past the limits (which count the address as typed, known
        * or not), the lookup and everything after it run in the background.
        */
-      forgot: Effect.fn("PasswordRecovery.forgot")(function* (
+      forgot: Effect.fnUntraced(function* (
         email: Email,
         client: Client,
       ): Effect.fn.Return<void, RateLimited | MailUnavailable> {
@@ -62,14 +63,14 @@ export class PasswordRecovery extends Effect.Service<PasswordRecovery>()("userki
         yield* limits.forAccount("passwordForgot", normalizeLogin(email), client)
         yield* mail.requireConfigured
         yield* background.run("a password reset request", mailLink(email, client))
-      }),
+      }, traced("PasswordRecovery.forgot")),
       /**
        * Sets a new password with a mailed token: the token is spent, every session of the account
        * ends, and (the link having reached it) the address it was mailed to is verified, all in one
        * transaction. A token for an account deactivated since, or mailed to an address the account
        * has left since, is not valid.
        */
-      reset: Effect.fn("PasswordRecovery.reset")(function* (
+      reset: Effect.fnUntraced(function* (
         presented: Redacted.Redacted<string>,
         newPassword: Redacted.Redacted<string>,
         client: Client,
@@ -95,7 +96,7 @@ export class PasswordRecovery extends Effect.Service<PasswordRecovery>()("userki
             yield* audit.record("password_reset_completed", { actor: user.id, target: user.id, client })
           }),
         )
-      }),
+      }, traced("PasswordRecovery.reset")),
     } as const
   }),
 }) {}

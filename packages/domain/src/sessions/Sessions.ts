@@ -121,7 +121,7 @@ export class Sessions extends Effect.Service<Sessions>()("userkit/Sessions", {
      * which decides against any change to the account (see `open` there). A password changed, or
      * an account deactivated or deleted, since the verification refuses the login (recorded).
      */
-    const open = Effect.fn("Sessions.open")(function* (
+    const open = Effect.fnUntraced(function* (
       user: User,
       client: Client,
       verified: PasswordHash,
@@ -145,7 +145,7 @@ export class Sessions extends Effect.Service<Sessions>()("userkit/Sessions", {
         return yield* found === "inactive" ? new InactiveUser() : new InvalidCredentials()
       }
       return yield* answer(user, session, refresh, now, now)
-    })
+    }, traced("Sessions.open"))
 
     /**
      * The session's account, if it may go on: active, and (REQUIRE_EMAIL_VERIFICATION) with a
@@ -166,7 +166,7 @@ export class Sessions extends Effect.Service<Sessions>()("userkit/Sessions", {
      * answers the same pair (the store recorded one successor, derived from the token, and the
      * access token is issued at the same instant); after the window, the session is ended.
      */
-    const refresh = Effect.fn("Sessions.refresh")(function* (
+    const refresh = Effect.fnUntraced(function* (
       presented: Redacted.Redacted<string>,
       client: Client,
     ): Effect.fn.Return<SignedIn, InvalidRefreshToken | RefreshTokenReused | EmailNotVerified | RateLimited> {
@@ -211,7 +211,7 @@ export class Sessions extends Effect.Service<Sessions>()("userkit/Sessions", {
         case "Unknown":
           return yield* new InvalidRefreshToken()
       }
-    })
+    }, traced("Sessions.refresh"))
 
     /** Who a bearer token speaks for: its session must be live and its account active. */
     const authenticate = Effect.fnUntraced(function* (
@@ -243,7 +243,7 @@ export class Sessions extends Effect.Service<Sessions>()("userkit/Sessions", {
           ),
         ),
       /** Ends the caller's session, every other one, or all of them. */
-      logout: Effect.fn("Sessions.logout")(function* (caller: Caller, scope: LogoutScope, client?: Client) {
+      logout: Effect.fnUntraced(function* (caller: Caller, scope: LogoutScope, client?: Client) {
         yield* tx.atomically(
           Effect.gen(function* () {
             if (scope === "local") yield* store.revoke(caller.user.id, caller.sessionId)
@@ -251,7 +251,7 @@ export class Sessions extends Effect.Service<Sessions>()("userkit/Sessions", {
             yield* audit.record("logged_out", { actor: caller.user.id, target: caller.user.id, client, detail: scope })
           }),
         )
-      }),
+      }, traced("Sessions.logout")),
     } as const
   }),
 }) {}

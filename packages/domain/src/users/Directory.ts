@@ -1,4 +1,5 @@
 import { Effect, Option, Schema } from "effect"
+import { traced } from "../Traced.js"
 import { UserNotFound } from "./errors.js"
 import { type ListingPage, type ListingRequest, listUsers, type PageTooDeep } from "./Listing.js"
 import { PublicProfile, type UserId } from "./User.js"
@@ -27,19 +28,19 @@ export class Directory extends Effect.Service<Directory>()("userkit/Directory", 
   effect: Effect.gen(function* () {
     const users = yield* UserRepository
 
-    const list = Effect.fn("Directory.list")(function* (
+    const list = Effect.fnUntraced(function* (
       request: ListingRequest,
     ): Effect.fn.Return<ListingPage<PublicProfile>, HiddenField | PageTooDeep> {
       yield* visibleOnly(request)
       const page = yield* listUsers(users, request, { searchIn: ["username", "full_name"], onlyActive: true })
       return { ...page, items: page.items.map(PublicProfile.fromUser) }
-    })
+    }, traced("Directory.list"))
 
-    const get = Effect.fn("Directory.get")(function* (id: UserId): Effect.fn.Return<PublicProfile, UserNotFound> {
+    const get = Effect.fnUntraced(function* (id: UserId): Effect.fn.Return<PublicProfile, UserNotFound> {
       const found = yield* users.findById(id)
       if (Option.isNone(found) || !found.value.user.is_active) return yield* new UserNotFound()
       return PublicProfile.fromUser(found.value.user)
-    })
+    }, traced("Directory.get"))
 
     return { list, get } as const
   }),

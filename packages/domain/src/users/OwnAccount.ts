@@ -11,6 +11,7 @@ import type { RateLimited } from "../limits/errors.js"
 import { Limits } from "../limits/Limits.js"
 import { MailDelivery } from "../mail/MailDelivery.js"
 import type { SessionId } from "../sessions/Session.js"
+import { traced } from "../Traced.js"
 import { Transactions } from "../Transactions.js"
 import { AccountEvents } from "./AccountEvents.js"
 import {
@@ -84,7 +85,7 @@ export class OwnAccount extends Effect.Service<OwnAccount>()("userkit/OwnAccount
      * The caller's own profile, changed; a new email or username must be free. Only the profile
      * fields sent are written, never a flag: an administrator's concurrent change stands.
      */
-    const updateProfile = Effect.fn("OwnAccount.updateProfile")(function* (
+    const updateProfile = Effect.fnUntraced(function* (
       actor: User,
       changes: ProfileChanges,
       client?: Client,
@@ -112,7 +113,7 @@ export class OwnAccount extends Effect.Service<OwnAccount>()("userkit/OwnAccount
       )
       yield* mail.dispatch(...messages)
       return updated
-    })
+    }, traced("OwnAccount.updateProfile"))
 
     /**
      * A new password, authorized by the current one (the same answer whatever is wrong with it).
@@ -122,7 +123,7 @@ export class OwnAccount extends Effect.Service<OwnAccount>()("userkit/OwnAccount
      * a stolen access token does not let its holder guess the password at bcrypt's pace. Every
      * session but `keep` (the caller's own) ends: whoever else was signed in must prove it again.
      */
-    const changePassword = Effect.fn("OwnAccount.changePassword")(function* (
+    const changePassword = Effect.fnUntraced(function* (
       actor: User,
       change: PasswordChange,
       client: Client,
@@ -141,10 +142,10 @@ export class OwnAccount extends Effect.Service<OwnAccount>()("userkit/OwnAccount
           yield* follow.passwordChanged(actor.id, actor.id, client, { except: keep })
         }),
       )
-    })
+    }, traced("OwnAccount.changePassword"))
 
     /** The caller's own account, deactivated: it can no longer log in, and its sessions end. */
-    const deactivate = Effect.fn("OwnAccount.deactivate")(function* (
+    const deactivate = Effect.fnUntraced(function* (
       actor: User,
       client?: Client,
     ): Effect.fn.Return<void, LastActiveSuperuser | UserNotFound> {
@@ -156,7 +157,7 @@ export class OwnAccount extends Effect.Service<OwnAccount>()("userkit/OwnAccount
           yield* audit.record("account_deactivated", { actor: actor.id, target: actor.id, client })
         }),
       )
-    })
+    }, traced("OwnAccount.deactivate"))
 
     /** The caller's own security events, newest first, a page at a time. */
     const events = (actor: User, page: { readonly before?: AuditEventId | undefined; readonly limit: number }) =>
