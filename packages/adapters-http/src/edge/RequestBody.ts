@@ -60,11 +60,16 @@ const bodyOf = (request: HttpServerRequest.HttpServerRequest): Readable => {
 /**
  * Reads at most `maxBytes`; `None` when the body is longer. The rest stays unread, not dumped: the
  * request is destroyed when its scope closes, after the 413 is sent, so the client gets an answer
- * instead of a reset connection and the server reads no more of it.
+ * instead of a reset connection and the server reads no more of it. A body that fails (the client
+ * gone mid-upload) or was gone before it was read dies with `failure`'s error, as the platform's
+ * own reading would (a RequestError: a 400, not a fault of the server's).
  */
-const readAtMost = (body: Readable, maxBytes: number) =>
+const readAtMost = (body: Readable, maxBytes: number, failure: (cause: unknown) => unknown) =>
   Effect.tap(
     Effect.async<Option.Option<Buffer>>((resume) => {
+      // Nothing more will be emitted: a destroyed body fails, an ended one was empty.
+      if (body.destroyed) return resume(Effect.die(failure(new Error("the request was gone before its body was read"))))
+      if (!body.readable) return resume(Effect.succeed(Option.some(Buffer.alloc(0))))
       const chunks: Array<Buffer> = []
       let size = 0
       const stop = () => {
@@ -84,7 +89,7 @@ const readAtMost = (body: Readable, maxBytes: number) =>
       }
       const onError = (cause: unknown) => {
         stop()
-        resume(Effect.die(cause))
+        resume(Effect.die(failure(cause)))
       }
       body.on("data", onData).on("end", onEnd).on("error", onError)
       return Effect.sync(stop)
@@ -209,7 +214,7 @@ export const limitRequestBody =
       if (encoding !== undefined && encoding !== "" && encoding !== "identity")
         return yield* Effect.fail(unsupportedEncoding())
 
-      const body = yield* readAtMost(bodyOf(request), maxBytes)
+      const body = yield* readAtMost(bodyOf(request), maxBytes, (cause) => decodeError(request, cause))
       if (Option.isNone(body)) return yield* Effect.fail(tooLarge(maxBytes))
       const text = utf8.decode(body.value)
       if (mediaType === "application/json" && jsonDepthExceeds(text, MAX_JSON_DEPTH))

@@ -1,8 +1,9 @@
+import http from "node:http"
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { aRegistration } from "../support/Fixtures.js"
 import { expectProblem, send, sendRaw } from "../support/Http.js"
-import { testApp } from "../support/TestApp.js"
+import { type LogEntry, TestApp, testApp } from "../support/TestApp.js"
 
 const registerPath = "/api/v1/auth/register"
 const json = { "content-type": "application/json" }
@@ -19,6 +20,34 @@ const chunkedBody = (chunks: number) =>
       for (let i = 0; i < chunks; i++) controller.enqueue(new Uint8Array(64 * 1024).fill(0x20))
       controller.close()
     },
+  })
+
+/** A POST that declares 100 bytes, sends part of them, and is then cut off: a client gone mid-body. */
+const leaveMidBody = (requestId: string) =>
+  Effect.gen(function* () {
+    const { port } = yield* TestApp
+    yield* Effect.async<void>((resume) => {
+      const request = http.request({
+        host: "127.0.0.1",
+        port,
+        method: "POST",
+        path: registerPath,
+        headers: { ...json, "content-length": "100", "x-request-id": requestId },
+      })
+      request.on("error", () => resume(Effect.void))
+      request.write('{"email": ', () => setTimeout(() => request.destroy(), 50))
+    })
+  })
+
+const isRequestLine = (entry: LogEntry) => Array.isArray(entry.message) && entry.message[0] === "request"
+
+/** The log lines of one request, once its request line is written (at most a second later). */
+const linesOf = (requestId: string) =>
+  Effect.gen(function* () {
+    const { logs } = yield* TestApp
+    const mine = () => logs.filter((entry) => entry.annotations.request_id === requestId)
+    for (let i = 0; i < 100 && !mine().some(isRequestLine); i++) yield* Effect.sleep("10 millis")
+    return mine()
   })
 
 layer(testApp(), { excludeTestServices: true })("what bad input gets", (it) => {
@@ -89,6 +118,31 @@ layer(testApp(), { excludeTestServices: true })("what bad input gets", (it) => {
         })
         expect(answer.status, contentType).toBe(status)
       }
+    }),
+  )
+
+  it.effect("reads a body as UTF-8 as a browser does: a leading BOM dropped, bytes that do not decode replaced", () =>
+    Effect.gen(function* () {
+      const withBom = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(JSON.stringify(aRegistration()))])
+      expect((yield* send(registerPath, { method: "POST", headers: json, body: withBom })).status).toBe(201)
+      const [before, after] = JSON.stringify(aRegistration()).split("correct")
+      const invalid = new Uint8Array([
+        ...new TextEncoder().encode(before),
+        0xff,
+        0xc3,
+        ...new TextEncoder().encode(`correct${after}`),
+      ])
+      expect((yield* send(registerPath, { method: "POST", headers: json, body: invalid })).status).toBe(201)
+    }),
+  )
+
+  it.effect("neither answers nor logs a client gone mid-body as a failure of the server", () =>
+    Effect.gen(function* () {
+      yield* leaveMidBody("gone-mid-body")
+      const lines = yield* linesOf("gone-mid-body")
+      expect(lines.map((entry) => entry.level)).not.toContain("ERROR")
+      const status = lines.find(isRequestLine)?.annotations.status
+      expect(status).toBeLessThan(500)
     }),
   )
 

@@ -1,5 +1,6 @@
-import { expect, layer } from "@effect/vitest"
-import { Effect } from "effect"
+import { describe, expect, it, layer } from "@effect/vitest"
+import { Effect, Logger, LogLevel } from "effect"
+import { logAnswer } from "../../src/edge/RequestLog.js"
 import { bearer, loggedIn } from "../support/Fixtures.js"
 import { send } from "../support/Http.js"
 import { type LogEntry, TestApp, testApp } from "../support/TestApp.js"
@@ -75,6 +76,28 @@ layer(testApp(), { excludeTestServices: true })("request logs", (it) => {
       yield* send("/api/v1/auth/login", { method: "POST", json: { username: user.email, password: "Wr0ng-Pa55" } })
       const logged = JSON.stringify(logs)
       for (const secret of [user.password, user.token, "Wr0ng-Pa55", user.email]) expect(logged).not.toContain(secret)
+    }),
+  )
+})
+
+describe("a request's log line under LOG_LEVEL=warn", () => {
+  it.effect("is written for a 500 (error) and a 503 (warning) only, with its fields", () =>
+    Effect.gen(function* () {
+      const lines: Array<{ readonly level: string; readonly status: unknown }> = []
+      const capture = Logger.make(({ logLevel, annotations }) => {
+        let status: unknown
+        for (const [key, value] of annotations) if (key === "status") status = value
+        lines.push({ level: logLevel.label, status })
+      })
+      for (const status of [200, 401, 404, 429, 500, 503])
+        yield* logAnswer({ requestId: "r", method: "GET", route: "/r", status, seconds: 0.001 }).pipe(
+          Logger.withMinimumLogLevel(LogLevel.Warning),
+          Effect.provide(Logger.replace(Logger.defaultLogger, capture)),
+        )
+      expect(lines).toEqual([
+        { level: "ERROR", status: 500 },
+        { level: "WARN", status: 503 },
+      ])
     }),
   )
 })
