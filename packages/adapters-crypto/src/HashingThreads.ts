@@ -76,7 +76,8 @@ interface Thread {
  * bcrypt on threads of its own, each calling bcrypt's synchronous API, at a lower OS priority than
  * the event loop (by `nice`), so that the event loop, and with it every request that does not hash, is
  * scheduled first when the cores are busy hashing (see README, "Benchmarks"). Threads start on
- * demand, up to `size`, and end after `idleMs` without work; they never keep the process alive.
+ * demand, up to `size`, and end after `idleMs` without work; one keeps the process alive only while
+ * it has a call.
  * Calls beyond `size` wait in order (the hasher's own bound keeps them few); one interrupted while
  * it waits leaves the line. A thread that stops, at work or at rest, is dropped: its call, if any,
  * dies with HashingFailed, and a new thread takes the next in line.
@@ -92,7 +93,6 @@ export const make = (options: Options): HashingThreads => {
       eval: true,
       workerData: { bcrypt: bcryptPath, nice: options.nice },
     })
-    worker.unref()
     const thread: Thread = { worker, current: undefined, restingSince: 0 }
     alive.add(thread)
     worker.on("message", (reply: Reply) => {
@@ -116,11 +116,15 @@ export const make = (options: Options): HashingThreads => {
       const next = waiting.shift()
       if (next !== undefined) start(next)
     })
+    // A thread keeps the process alive while it has a call, never while it rests (a process that is
+    // done, a CLI command, would wait idleMs). After the listeners: adding one refs it again.
+    worker.unref()
     return thread
   }
 
   const dispatch = (thread: Thread, pending: Pending) => {
     thread.current = pending
+    thread.worker.ref()
     thread.worker.postMessage(pending.task)
   }
 
@@ -137,6 +141,7 @@ export const make = (options: Options): HashingThreads => {
     if (!alive.has(thread)) return
     const next = waiting.shift()
     if (next !== undefined) return dispatch(thread, next)
+    thread.worker.unref()
     resting.push(thread)
     const since = performance.now()
     thread.restingSince = since

@@ -1,4 +1,9 @@
-import { readdirSync, readFileSync } from "node:fs"
+import { spawn } from "node:child_process"
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { createRequire } from "node:module"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { pathToFileURL } from "node:url"
 import { describe, expect, it } from "@effect/vitest"
 import * as bcrypt from "@node-rs/bcrypt"
 import { Cause, Duration, Effect, Exit, Fiber, Option } from "effect"
@@ -62,6 +67,41 @@ describe("HashingThreads", () => {
         { concurrency: "unbounded" },
       )
       expect(answers).toEqual(checks.map(({ p, h }) => p === h))
+    }),
+  )
+
+  it.live("keeps no process alive once its calls are answered: a resting thread is no reason to stay", () =>
+    Effect.gen(function* () {
+      // A process that hashes once with threads that rest a minute: it must end on its own, long before.
+      const source = new URL("../src/HashingThreads.ts", import.meta.url).href
+      const script = join(mkdtempSync(join(tmpdir(), "hashing-threads-")), "once.mjs")
+      writeFileSync(
+        script,
+        `const { Effect } = await import(${JSON.stringify(pathToFileURL(createRequire(import.meta.url).resolve("effect")).href)})
+const { make } = await import(${JSON.stringify(source)})
+const threads = make({ size: 1, nice: 0, idleMs: 60000 })
+console.log(typeof (await Effect.runPromise(threads.run({ op: "hash", password: "p", cost: 4 }))))`,
+      )
+      const started = Date.now()
+      const { code, stdout } = yield* Effect.async<{ readonly code: number | null; readonly stdout: string }>(
+        (resume) => {
+          const child = spawn(process.execPath, ["--import", "tsx", script], {
+            cwd: new URL("..", import.meta.url),
+            stdio: ["ignore", "pipe", "inherit"],
+          })
+          let out = ""
+          child.stdout.on("data", (chunk: Buffer) => {
+            out += chunk.toString()
+          })
+          const killer = setTimeout(() => child.kill("SIGKILL"), 45_000)
+          child.on("exit", (exitCode) => {
+            clearTimeout(killer)
+            resume(Effect.succeed({ code: exitCode, stdout: out }))
+          })
+        },
+      )
+      expect({ code, stdout: stdout.trim() }).toEqual({ code: 0, stdout: "string" })
+      expect(Date.now() - started).toBeLessThan(30_000)
     }),
   )
 
