@@ -5,24 +5,23 @@ import { accountTokenStoreContract, anAccountTokenHash, aStoredUser } from "@use
 import { DateTime, Effect, Layer, Schema } from "effect"
 import { PgAccountTokenStore, PgUserRepository } from "../src/index.js"
 import {
-  embeddedTestDatabase,
   hasTestDatabase,
-  migrated,
-  postgresTestDatabase,
-  type TestDatabase,
+  type MigratedTestDatabase,
+  migratedEmbeddedDatabase,
+  migratedPostgresDatabase,
   testDatabaseUrl,
 } from "./support/TestDatabase.js"
 
 /** The store under test and the users it needs, on a migrated, empty `database`. */
-const storeOn = (database: TestDatabase) =>
-  Layer.merge(PgAccountTokenStore.layer, PgUserRepository.layer).pipe(Layer.provideMerge(migrated(database)))
+const storeOn = (database: MigratedTestDatabase) =>
+  Layer.merge(PgAccountTokenStore.layer, PgUserRepository.layer).pipe(Layer.provideMerge(database))
 
-const embedded = storeOn(embeddedTestDatabase())
+const embedded = storeOn(migratedEmbeddedDatabase())
 
 accountTokenStoreContract("embedded engine (PGlite)", embedded)
 
 describe.runIf(hasTestDatabase)("on a PostgreSQL server (TEST_DATABASE_URL)", () => {
-  accountTokenStoreContract("PostgreSQL", storeOn(postgresTestDatabase(testDatabaseUrl)))
+  accountTokenStoreContract("PostgreSQL", storeOn(migratedPostgresDatabase(testDatabaseUrl)))
 })
 
 const START = DateTime.unsafeMake("2026-01-05T09:00:00.000Z")

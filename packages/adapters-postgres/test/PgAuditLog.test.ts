@@ -5,25 +5,24 @@ import { anAuditEvent, aStoredUser, auditLogContract } from "@userkit/domain/tes
 import { Effect, Layer } from "effect"
 import { PgAuditLog, PgUserRepository } from "../src/index.js"
 import {
-  embeddedTestDatabase,
   hasTestDatabase,
-  migrated,
-  postgresTestDatabase,
-  type TestDatabase,
+  type MigratedTestDatabase,
+  migratedEmbeddedDatabase,
+  migratedPostgresDatabase,
   testDatabaseUrl,
 } from "./support/TestDatabase.js"
 
 /** The log under test on a migrated, empty `database`. */
-const logOn = (database: TestDatabase) => PgAuditLog.layer.pipe(Layer.provideMerge(migrated(database)))
+const logOn = (database: MigratedTestDatabase) => PgAuditLog.layer.pipe(Layer.provideMerge(database))
 
 const embedded = Layer.merge(PgAuditLog.layer, PgUserRepository.layer).pipe(
-  Layer.provideMerge(migrated(embeddedTestDatabase())),
+  Layer.provideMerge(migratedEmbeddedDatabase()),
 )
 
 auditLogContract("embedded engine (PGlite)", embedded)
 
 describe.runIf(hasTestDatabase)("on a PostgreSQL server (TEST_DATABASE_URL)", () => {
-  auditLogContract("PostgreSQL", logOn(postgresTestDatabase(testDatabaseUrl)))
+  auditLogContract("PostgreSQL", logOn(migratedPostgresDatabase(testDatabaseUrl)))
 })
 
 /** The plan of `query` with sequential scans priced out: the index the planner would take, if any. */

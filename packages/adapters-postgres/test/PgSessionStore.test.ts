@@ -13,27 +13,27 @@ import {
 import { Deferred, Duration, Effect, Fiber, Layer, Option, Schema } from "effect"
 import { PgAuditLog, PgSessionOwners, PgSessionStore, PgUserRepository } from "../src/index.js"
 import {
-  embeddedTestDatabase,
   hasTestDatabase,
-  migrated,
-  postgresTestDatabase,
-  type TestDatabase,
+  type MigratedTestDatabase,
+  migratedEmbeddedDatabase,
+  migratedPostgresDatabase,
   testDatabaseUrl,
 } from "./support/TestDatabase.js"
 
 /** The store under test and the users it needs, on a migrated, empty `database`. */
-const storeOn = (database: TestDatabase) =>
-  Layer.mergeAll(PgSessionStore.layer, PgUserRepository.layer).pipe(Layer.provideMerge(migrated(database)))
+const storeOn = (database: MigratedTestDatabase) =>
+  Layer.mergeAll(PgSessionStore.layer, PgUserRepository.layer).pipe(Layer.provideMerge(database))
 /** The same, with the one-query SessionOwners. */
-const ownersOn = (database: TestDatabase) =>
+const ownersOn = (database: MigratedTestDatabase) =>
   Layer.mergeAll(PgSessionOwners.layer, PgSessionStore.layer, PgUserRepository.layer, PgAuditLog.layer).pipe(
-    Layer.provideMerge(migrated(database)),
+    Layer.provideMerge(database),
   )
 
-const embedded = storeOn(embeddedTestDatabase())
+const embeddedEngine = migratedEmbeddedDatabase()
+const embedded = storeOn(embeddedEngine)
 
 sessionStoreContract("embedded engine (PGlite)", embedded)
-sessionOwnersContract("one join, on the embedded engine (PGlite)", ownersOn(embeddedTestDatabase()))
+sessionOwnersContract("one join, on the embedded engine (PGlite)", ownersOn(embeddedEngine))
 
 /**
  * A login's session opened while `change` (an UPDATE of the account's row, `$1` its id) is held
@@ -69,8 +69,9 @@ const openWhileHeld = (change: string) =>
   }).pipe(Effect.orDie)
 
 describe.runIf(hasTestDatabase)("on a PostgreSQL server (TEST_DATABASE_URL)", () => {
-  sessionStoreContract("PostgreSQL", storeOn(postgresTestDatabase(testDatabaseUrl)))
-  const owners = ownersOn(postgresTestDatabase(testDatabaseUrl))
+  const database = migratedPostgresDatabase(testDatabaseUrl)
+  sessionStoreContract("PostgreSQL", storeOn(database))
+  const owners = ownersOn(database)
   sessionOwnersContract("one join, on PostgreSQL", owners)
 
   // The embedded engine has one connection: nothing commits while a statement runs.

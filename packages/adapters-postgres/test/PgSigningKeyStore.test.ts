@@ -5,23 +5,22 @@ import { aSigningKey, signingKeyStoreContract } from "@userkit/domain/testing"
 import { DateTime, Effect, Layer, Schema } from "effect"
 import { PgSigningKeyStore } from "../src/index.js"
 import {
-  embeddedTestDatabase,
   hasTestDatabase,
-  migrated,
-  postgresTestDatabase,
-  type TestDatabase,
+  type MigratedTestDatabase,
+  migratedEmbeddedDatabase,
+  migratedPostgresDatabase,
   testDatabaseUrl,
 } from "./support/TestDatabase.js"
 
 /** The store under test on a migrated, empty `database`. */
-const storeOn = (database: TestDatabase) => PgSigningKeyStore.layer.pipe(Layer.provideMerge(migrated(database)))
+const storeOn = (database: MigratedTestDatabase) => PgSigningKeyStore.layer.pipe(Layer.provideMerge(database))
 
-const embedded = storeOn(embeddedTestDatabase())
+const embedded = storeOn(migratedEmbeddedDatabase())
 
 signingKeyStoreContract("embedded engine (PGlite)", embedded)
 
 describe.runIf(hasTestDatabase)("on a PostgreSQL server (TEST_DATABASE_URL)", () => {
-  signingKeyStoreContract("PostgreSQL", storeOn(postgresTestDatabase(testDatabaseUrl)))
+  signingKeyStoreContract("PostgreSQL", storeOn(migratedPostgresDatabase(testDatabaseUrl)))
 })
 
 const START = DateTime.unsafeMake("2026-01-05T09:00:00.000Z")

@@ -6,24 +6,21 @@ import { Cause, Context, Deferred, Effect, Exit, Layer, Ref, Schema } from "effe
 import { PgAuditLog, PgTransactions, PgUserRepository, PostgresClient } from "../src/index.js"
 import { sqlDefect } from "../src/SqlFailure.js"
 import {
-  embeddedTestDatabase,
   hasTestDatabase,
-  migrated,
-  postgresTestDatabase,
-  type TestDatabase,
+  type MigratedTestDatabase,
+  migratedEmbeddedDatabase,
+  migratedPostgresDatabase,
   testDatabaseUrl,
 } from "./support/TestDatabase.js"
 
 /** Transactions and two stores they cover, on a migrated, empty `database`. */
-const storesOn = (database: TestDatabase) =>
-  Layer.mergeAll(PgTransactions.layer, PgAuditLog.layer, PgUserRepository.layer).pipe(
-    Layer.provideMerge(migrated(database)),
-  )
+const storesOn = (database: MigratedTestDatabase) =>
+  Layer.mergeAll(PgTransactions.layer, PgAuditLog.layer, PgUserRepository.layer).pipe(Layer.provideMerge(database))
 
-transactionsContract("embedded engine (PGlite)", storesOn(embeddedTestDatabase()), { rollsBack: true })
+transactionsContract("embedded engine (PGlite)", storesOn(migratedEmbeddedDatabase()), { rollsBack: true })
 
 describe.runIf(hasTestDatabase)("on a PostgreSQL server (TEST_DATABASE_URL)", () => {
-  const server = storesOn(postgresTestDatabase(testDatabaseUrl))
+  const server = storesOn(migratedPostgresDatabase(testDatabaseUrl))
   transactionsContract("PostgreSQL", server, { rollsBack: true })
 
   const Pid = Schema.Array(Schema.Struct({ pid: Schema.Number }))

@@ -1,13 +1,14 @@
 import { describe, expect, it } from "@effect/vitest"
 import { UserRepository } from "@userkit/domain"
 import { aStoredUser, userRepositoryContract } from "@userkit/domain/testing"
-import { Cause, Effect, Exit, Option } from "effect"
+import { Cause, Effect, Exit, Layer, Option } from "effect"
+import { PgUserRepository } from "../src/index.js"
 import { userSearchSuite } from "./suites/UserSearchSuite.js"
 import {
-  embeddedTestDatabase,
   hasTestDatabase,
-  postgresTestDatabase,
-  repositoryOn,
+  type MigratedTestDatabase,
+  migratedEmbeddedDatabase,
+  migratedPostgresDatabase,
   testDatabaseUrl,
 } from "./support/TestDatabase.js"
 
@@ -21,15 +22,18 @@ const everyStringIn = (value: unknown, seen = new Set<unknown>()): string => {
     .join("\n")
 }
 
-const database = embeddedTestDatabase()
-const embedded = repositoryOn(database)
+/** The repository under test on a migrated, empty `database`. */
+const repositoryOn = (database: MigratedTestDatabase) => PgUserRepository.layer.pipe(Layer.provideMerge(database))
+
+const embedded = repositoryOn(migratedEmbeddedDatabase())
 
 userRepositoryContract("embedded engine (PGlite)", embedded)
-userSearchSuite("embedded engine (PGlite)", database)
+userSearchSuite("embedded engine (PGlite)", embedded)
 
 describe.runIf(hasTestDatabase)("on a PostgreSQL server (TEST_DATABASE_URL)", () => {
-  userRepositoryContract("PostgreSQL", repositoryOn(postgresTestDatabase(testDatabaseUrl)))
-  userSearchSuite("PostgreSQL", postgresTestDatabase(testDatabaseUrl))
+  const server = repositoryOn(migratedPostgresDatabase(testDatabaseUrl))
+  userRepositoryContract("PostgreSQL", server)
+  userSearchSuite("PostgreSQL", server)
 })
 
 describe("PgUserRepository", () => {

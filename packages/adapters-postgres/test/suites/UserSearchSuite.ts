@@ -11,8 +11,7 @@ import {
   UserRepository,
 } from "@userkit/domain"
 import { aQuery, aStoredUser } from "@userkit/domain/testing"
-import { Effect, Option } from "effect"
-import { repositoryOn, type TestDatabase } from "../support/TestDatabase.js"
+import { Effect, type Layer, Option } from "effect"
 
 // Names where PostgreSQL's lower() and JS toLowerCase disagree (İ, final sigma, circled letters on
 // PGlite), or UTF-16 order differs from code point order (astral letters).
@@ -45,8 +44,8 @@ const bySpec = (users: ReadonlyArray<User>, query: UserQuery) => {
     .map((u) => u.id)
 }
 
-/** Search cases the contract leaves out, checked against the spec's own functions, on `database`. */
-export const userSearchSuite = (name: string, database: TestDatabase) =>
+/** Search cases the contract leaves out, checked against the spec's own functions, on an empty `repository`. */
+export const userSearchSuite = (name: string, repository: Layer.Layer<UserRepository, unknown>) =>
   describe(`PgUserRepository search beyond the contract: ${name}`, () => {
     const check = (queries: (users: ReadonlyArray<User>) => ReadonlyArray<UserQuery>) =>
       Effect.gen(function* () {
@@ -61,7 +60,7 @@ export const userSearchSuite = (name: string, database: TestDatabase) =>
             JSON.stringify(query),
           ).toEqual(bySpec(users, query))
         }
-      }).pipe(Effect.provide(repositoryOn(database)))
+      }).pipe(Effect.provide(repository))
 
     it.live("lower-cases as JS does where PostgreSQL's lower() does not, and takes % _ \\ and NUL literally", () =>
       check(() =>

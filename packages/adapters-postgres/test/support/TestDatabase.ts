@@ -5,6 +5,7 @@ import { Context, Effect, Layer, ManagedRuntime, type Scope } from "effect"
 import {
   type DataDirectoryUnavailable,
   EmbeddedEngine,
+  type MigrationError,
   Migrator,
   PgUserRepository,
   type PoolQuery,
@@ -80,3 +81,61 @@ export const migrated = (database: TestDatabase) =>
 /** The repository under test on a migrated, empty `database`. */
 export const repositoryOn = (database: TestDatabase) =>
   PgUserRepository.layer.pipe(Layer.provideMerge(migrated(database)))
+
+/** A migrated database with the Migrator, whose every build starts with every table empty. */
+export type MigratedTestDatabase = Layer.Layer<
+  Migrator.Migrator | PgClient.PgClient | SqlClient.SqlClient | PoolQuery,
+  SqlError.SqlError | DataDirectoryUnavailable | MigrationError
+>
+
+// Every table of the schema but the migrations' own: the database as the migrations left it.
+const emptyTables = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const tables = yield* sql<{ readonly name: string }>`SELECT quote_ident(tablename) AS name FROM pg_tables
+    WHERE schemaname = current_schema() AND tablename <> 'userkit_migrations'`
+  if (tables.length > 0) yield* sql.unsafe(`TRUNCATE ${tables.map(({ name }) => name).join(", ")} RESTART IDENTITY`)
+})
+
+/**
+ * What `migrated(embeddedTestDatabase())` gives each test, with the migrations run once: one
+ * in-memory engine for the whole test file, migrated in beforeAll, its tables emptied at each build.
+ */
+export const migratedEmbeddedDatabase = (): MigratedTestDatabase => {
+  const engine = ManagedRuntime.make(migrated(EmbeddedEngine.layer()))
+  beforeAll(() => engine.runtime())
+  afterAll(() => engine.dispose())
+  return Layer.effectContext(
+    Effect.flatMap(engine, ({ context }) => Effect.as(Effect.provide(emptyTables, context), context)),
+  )
+}
+
+class SchemaUrl extends Context.Tag("test/SchemaUrl")<SchemaUrl, string>() {}
+
+/**
+ * What `migrated(postgresTestDatabase(url))` gives each test, with the migrations run once: a schema
+ * of the test file's own, migrated in beforeAll and dropped in afterAll; each build connects a new
+ * pool to it and empties its tables.
+ */
+export const migratedPostgresDatabase = (url: string): MigratedTestDatabase => {
+  const schema = ManagedRuntime.make(
+    Layer.scoped(
+      SchemaUrl,
+      Effect.tap(freshSchema(url), (schemaUrl) =>
+        Effect.flatMap(Migrator.Migrator, (migrator) => migrator.up).pipe(
+          Effect.provide(Migrator.layer),
+          Effect.provide(PostgresClient.layer({ url: schemaUrl, maxConnections: 1 })),
+        ),
+      ),
+    ),
+  )
+  beforeAll(() => schema.runtime())
+  afterAll(() => schema.dispose())
+  return Layer.unwrapEffect(
+    Effect.map(schema, ({ context }) =>
+      Layer.effectDiscard(emptyTables).pipe(
+        Layer.provideMerge(Migrator.layer),
+        Layer.provideMerge(PostgresClient.layer({ url: Context.get(context, SchemaUrl), maxConnections: 8 })),
+      ),
+    ),
+  )
+}
