@@ -117,6 +117,8 @@ const jsonDepthExceeds = (text: string, limit: number): boolean => {
 const decodeError = (request: HttpServerRequest.HttpServerRequest, cause: unknown) =>
   new HttpServerError.RequestError({ request, reason: "Decode", cause })
 
+const notMultipart = () => new Multipart.MultipartError({ reason: "Parse", cause: "not a multipart body" })
+
 /**
  * The request with its body read, answering the platform's parsers from it: the JSON of the text
  * (a `RequestError` when it does not parse, an empty body too) or its form fields, with the media
@@ -173,10 +175,10 @@ class ReadRequest extends Inspectable.Class implements HttpServerRequest.HttpSer
     return Stream.succeed(new Uint8Array(this.body))
   }
   get multipart() {
-    return Effect.fail(new Multipart.MultipartError({ reason: "Parse", cause: "not a multipart body" }))
+    return Effect.fail(notMultipart())
   }
   get multipartStream() {
-    return Stream.fail(new Multipart.MultipartError({ reason: "Parse", cause: "not a multipart body" }))
+    return Stream.fail(notMultipart())
   }
   modify(options: Parameters<HttpServerRequest.HttpServerRequest["modify"]>[0]): HttpServerRequest.HttpServerRequest {
     return new ReadRequest(this.original.modify(options), options.headers ?? this.headers, this.body, this.bodyText)

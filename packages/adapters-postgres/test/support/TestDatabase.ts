@@ -23,22 +23,28 @@ export type TestDatabase = Layer.Layer<
 >
 
 /**
- * One in-memory embedded engine for the whole test file (starting PGlite costs seconds), wiped
- * (schema `public` dropped and recreated) each time the returned layer is built.
+ * `layer` built once for the whole test file (starting PGlite costs seconds, migrating it more),
+ * `reset` run on it each time the returned layer is built.
  */
-export const embeddedTestDatabase = (): TestDatabase => {
-  const engine = ManagedRuntime.make(EmbeddedEngine.layer())
-  beforeAll(() => engine.runtime())
-  afterAll(() => engine.dispose())
-  return Layer.effectContext(
-    Effect.gen(function* () {
-      const { context } = yield* engine
-      const sql = Context.get(context, SqlClient.SqlClient)
-      yield* sql.unsafe("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-      return context
-    }),
-  )
+const onePerFile = <A, E, E2>(
+  layer: Layer.Layer<A, E>,
+  reset: Effect.Effect<void, E2, NoInfer<A>>,
+): Layer.Layer<A, E | E2> => {
+  const built = ManagedRuntime.make(layer)
+  beforeAll(() => built.runtime())
+  afterAll(() => built.dispose())
+  return Layer.effectContext(Effect.flatMap(built, ({ context }) => Effect.as(Effect.provide(reset, context), context)))
 }
+
+/**
+ * One in-memory embedded engine for the whole test file, wiped (schema `public` dropped and
+ * recreated) each time the returned layer is built.
+ */
+export const embeddedTestDatabase = (): TestDatabase =>
+  onePerFile(
+    EmbeddedEngine.layer(),
+    Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe("DROP SCHEMA public CASCADE; CREATE SCHEMA public")),
+  )
 
 // Test files run in parallel; two concurrent CREATE EXTENSIONs of one name would collide.
 const TRGM_LOCK_KEY = 7_535_170_002
@@ -100,14 +106,8 @@ const emptyTables = Effect.gen(function* () {
  * What `migrated(embeddedTestDatabase())` gives each test, with the migrations run once: one
  * in-memory engine for the whole test file, migrated in beforeAll, its tables emptied at each build.
  */
-export const migratedEmbeddedDatabase = (): MigratedTestDatabase => {
-  const engine = ManagedRuntime.make(migrated(EmbeddedEngine.layer()))
-  beforeAll(() => engine.runtime())
-  afterAll(() => engine.dispose())
-  return Layer.effectContext(
-    Effect.flatMap(engine, ({ context }) => Effect.as(Effect.provide(emptyTables, context), context)),
-  )
-}
+export const migratedEmbeddedDatabase = (): MigratedTestDatabase =>
+  onePerFile(migrated(EmbeddedEngine.layer()), emptyTables)
 
 class SchemaUrl extends Context.Tag("test/SchemaUrl")<SchemaUrl, string>() {}
 
@@ -121,10 +121,7 @@ export const migratedPostgresDatabase = (url: string): MigratedTestDatabase => {
     Layer.scoped(
       SchemaUrl,
       Effect.tap(freshSchema(url), (schemaUrl) =>
-        Effect.flatMap(Migrator.Migrator, (migrator) => migrator.up).pipe(
-          Effect.provide(Migrator.layer),
-          Effect.provide(PostgresClient.layer({ url: schemaUrl, maxConnections: 1 })),
-        ),
+        Effect.scoped(Layer.build(migrated(PostgresClient.layer({ url: schemaUrl, maxConnections: 1 })))),
       ),
     ),
   )
