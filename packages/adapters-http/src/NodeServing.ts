@@ -2,7 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http"
 import type { ListenOptions } from "node:net"
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Effect, Exit, Layer, Option, Runtime } from "effect"
+import { Effect, Exit, FiberRef, FiberRefs, Layer, Option, Runtime } from "effect"
 import { type DirectAnswer, DirectRoutes } from "./edge/Direct.js"
 
 type NodeHandler = (request: IncomingMessage, response: ServerResponse) => void
@@ -15,27 +15,37 @@ const write = (response: ServerResponse, answer: DirectAnswer) => {
   response.end(body)
 }
 
-/** The app's handler behind the direct routes: what they do not answer, it does, from the start. */
+/** An answer given as its `Exit`: known already (`Exit.isExit` forgets what it holds). */
+const given = (answering: Effect.Effect<DirectAnswer, unknown>): answering is Exit.Exit<DirectAnswer, unknown> =>
+  Exit.isExit(answering)
+
+/**
+ * The app's handler behind the direct routes: what they do not answer, it does, from the start. An
+ * answer they give as an `Exit` (known at once, nothing to log) is written without a fiber.
+ */
 const directFirst = (
   routes: DirectRoutes["Type"],
-  run: ReturnType<typeof Runtime.runCallback<never>>,
+  runtime: Runtime.Runtime<never>,
   handler: NodeHandler,
-): NodeHandler =>
-  function directFirst(request, response) {
-    const answering = routes.answer(request)
+): NodeHandler => {
+  const run = Runtime.runCallback(runtime)
+  const minimumLogLevel = FiberRefs.getOrDefault(runtime.fiberRefs, FiberRef.currentMinimumLogLevel)
+  return function directFirst(request, response) {
+    const answering = routes.answer(request, minimumLogLevel)
     if (answering === undefined) return handler(request, response)
-    const cancel = run(answering, {
-      onExit: (exit) => {
-        if (Exit.isSuccess(exit)) write(response, exit.value)
-        // Interrupted: the client left (below); there is no one to answer.
-        else if (!Exit.isInterrupted(exit)) handler(request, response)
-      },
-    })
+    const onExit = (exit: Exit.Exit<DirectAnswer, unknown>) => {
+      if (Exit.isSuccess(exit)) write(response, exit.value)
+      // Interrupted: the client left (below); there is no one to answer.
+      else if (!Exit.isInterrupted(exit)) handler(request, response)
+    }
+    if (given(answering)) return onExit(answering)
+    const cancel = run(answering, { onExit })
     // As the platform's handler does: a client gone before its answer interrupts the work for it.
     response.on("close", () => {
       if (!response.writableEnded) cancel()
     })
   }
+}
 
 /**
  * The platform's node:http server, with the app's direct routes (when it has any) in front of its
@@ -58,7 +68,7 @@ const make = (evaluate: () => Server, options: ListenOptions) =>
               const runtime = yield* Effect.runtime<never>()
               const listener = Option.match(direct, {
                 onNone: () => handler,
-                onSome: (routes) => directFirst(routes, Runtime.runCallback(runtime), handler),
+                onSome: (routes) => directFirst(routes, runtime, handler),
               })
               yield* Effect.addFinalizer(() => Effect.sync(() => server.off("request", listener)))
               server.on("request", listener)

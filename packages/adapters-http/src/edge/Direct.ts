@@ -1,12 +1,12 @@
 import { Sessions, User } from "@userkit/domain"
-import { Cause, Context, Effect, Layer, Option, Schema } from "effect"
+import { Cause, Context, Effect, Exit, Layer, LogLevel, Option, Schema } from "effect"
 import { Api } from "../Api.js"
 import { Status } from "../ops/Api.js"
 import { problemResponses } from "../problems/ProblemResponses.js"
 import { bearerToken } from "../security/Authentication.js"
 import * as Cors from "./Cors.js"
 import { HttpMetrics } from "./HttpMetrics.js"
-import { logAnswer, requestIdOf } from "./RequestLog.js"
+import { answerLogged, logAnswer, requestIdOf } from "./RequestLog.js"
 import { securityHeadersFor } from "./SecurityHeaders.js"
 
 /** What a direct answer may look at: the request line and headers, as node:http gives them. */
@@ -38,9 +38,15 @@ export class DirectRoutes extends Context.Tag("userkit/http/DirectRoutes")<
     /**
      * The answer to `request`, or undefined when the router must answer it. The effect fails when
      * the router must answer after all; it logs and counts only the answers it gives (and a client
-     * gone before its answer, as 499).
+     * gone before its answer, as 499). `minimumLogLevel` is the serving fiber's (LOG_LEVEL): an
+     * answer known at once whose log line it would not write (`GET /health` below `info`) is given
+     * as an `Exit`, counted already, to be written without a fiber. Every line is written when it is
+     * not given.
      */
-    readonly answer: (request: DirectRequest) => Effect.Effect<DirectAnswer, unknown> | undefined
+    readonly answer: (
+      request: DirectRequest,
+      minimumLogLevel?: LogLevel.LogLevel,
+    ) => Effect.Effect<DirectAnswer, unknown> | undefined
   }
 >() {}
 
@@ -102,8 +108,9 @@ export const layer = (options: Options = {}): Layer.Layer<DirectRoutes, never, S
       const corsHeaders = options.cors === undefined ? undefined : yield* Cors.answerHeaders(options.cors)
       // The success schemas the endpoints declare (ops/Api.ts, auth/Api.ts).
       const me = jsonBy(User)
-      const healthy = Effect.succeed(jsonBy(Status)({ status: "ok" }))
-      const routes = new Map<string, (request: DirectRequest) => Effect.Effect<string, unknown> | undefined>([
+      const healthy = jsonBy(Status)({ status: "ok" })
+      // A route's body: known at once (a string), to be found (an effect), or none (the router's to answer).
+      const routes = new Map<string, (request: DirectRequest) => string | Effect.Effect<string, unknown> | undefined>([
         [pathOf("ops", "health"), () => healthy],
         [
           pathOf("auth", "me"),
@@ -124,7 +131,7 @@ export const layer = (options: Options = {}): Layer.Layer<DirectRoutes, never, S
       )
 
       return DirectRoutes.of({
-        answer: (request) => {
+        answer: (request, minimumLogLevel = LogLevel.All) => {
           const route = request.url === undefined ? undefined : routes.get(request.url)
           if (route === undefined || request.method !== "GET") return undefined
           if (!bodiless(request)) return undefined
@@ -134,25 +141,31 @@ export const layer = (options: Options = {}): Layer.Layer<DirectRoutes, never, S
           const requestId = requestIdOf(header(request, "x-request-id"))
           const cors = corsHeaders?.(header(request, "origin"))
           const start = process.hrtime.bigint()
-          /** Logged and counted as the router's edge does, with the edge's headers. */
-          const answered = (status: number, own: Readonly<Record<string, string>> | undefined, json: string) => {
+          /**
+           * Counted and logged as the router's edge does, with the edge's headers: counted when
+           * called (in the fiber, when there is one); an `Exit` when no line is to be written.
+           */
+          const answered = (
+            status: number,
+            own: Readonly<Record<string, string>> | undefined,
+            json: string,
+          ): Effect.Effect<DirectAnswer> => {
             const seconds = Number(process.hrtime.bigint() - start) / 1e9
-            return Effect.as(
-              Effect.zipRight(
-                metrics.recordRequest("GET", path, status, seconds),
-                logAnswer({ requestId, method: "GET", route: path, status, seconds }),
-              ),
-              {
-                status,
-                headers: {
-                  ...(own === undefined ? headersOf.get(path) : { ...own, ...securityHeadersFor(path, own) }),
-                  ...cors,
-                  "x-request-id": requestId,
-                },
-                body: json,
+            metrics.recordRequest("GET", path, status, seconds)
+            const answer: DirectAnswer = {
+              status,
+              headers: {
+                ...(own === undefined ? headersOf.get(path) : { ...own, ...securityHeadersFor(path, own) }),
+                ...cors,
+                "x-request-id": requestId,
               },
-            )
+              body: json,
+            }
+            return answerLogged(status, minimumLogLevel)
+              ? Effect.as(logAnswer({ requestId, method: "GET", route: path, status, seconds }), answer)
+              : Exit.succeed(answer)
           }
+          if (typeof body === "string") return answered(200, undefined, body)
           return body.pipe(
             Effect.matchCauseEffect({
               onSuccess: (json) => answered(200, undefined, json),

@@ -15,7 +15,8 @@ export type LoginOutcome = "success" | "failure"
 export class HttpMetrics extends Context.Tag("userkit/http/HttpMetrics")<
   HttpMetrics,
   {
-    readonly recordRequest: (method: string, route: string, status: number, seconds: number) => Effect.Effect<void>
+    /** Counts one answered request, at once (the direct routes count outside any fiber). */
+    readonly recordRequest: (method: string, route: string, status: number, seconds: number) => void
     readonly recordLogin: (outcome: LoginOutcome) => Effect.Effect<void>
     /** The exposition: its content type and text. */
     readonly scrape: Effect.Effect<{ readonly contentType: string; readonly text: string }>
@@ -24,7 +25,7 @@ export class HttpMetrics extends Context.Tag("userkit/http/HttpMetrics")<
 
 /** Metrics off: nothing is recorded, and nothing serves `/metrics`. */
 export const disabled: Layer.Layer<HttpMetrics> = Layer.succeed(HttpMetrics, {
-  recordRequest: () => Effect.void,
+  recordRequest: () => {},
   recordLogin: () => Effect.void,
   scrape: Effect.succeed({ contentType: "text/plain", text: "" }),
 })
@@ -63,12 +64,11 @@ export const layer = (gauges: ReadonlyArray<MetricsGauge>): Layer.Layer<HttpMetr
         }).pipe(Effect.orDieWith((message) => new Error(message))),
       )
       return {
-        recordRequest: (method, route, status, seconds) =>
-          Effect.sync(() => {
-            const labels = { method, route, status: String(status) }
-            requests.inc(labels)
-            durations.observe(labels, seconds)
-          }),
+        recordRequest: (method, route, status, seconds) => {
+          const labels = { method, route, status: String(status) }
+          requests.inc(labels)
+          durations.observe(labels, seconds)
+        },
         recordLogin: (outcome) => Effect.sync(() => logins.inc({ outcome })),
         scrape: Effect.gen(function* () {
           for (const { read, gauge } of extra) gauge.set(yield* read)

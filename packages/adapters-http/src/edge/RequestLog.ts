@@ -22,6 +22,15 @@ export interface Answered {
   readonly seconds: number
 }
 
+/** The level of a request's log line, by its status. */
+export const answerLevel = (status: number): LogLevel.LogLevel =>
+  // A 503 is the service saying "not now" (an outage it already warned about), not a fault of its own.
+  status === 503 ? LogLevel.Warning : status >= 500 ? LogLevel.Error : LogLevel.Info
+
+/** Whether a request's log line is written under `minimum` (a fiber's LOG_LEVEL), as `Effect.whenLogLevel` decides. */
+export const answerLogged = (status: number, minimum: LogLevel.LogLevel): boolean =>
+  !LogLevel.greaterThan(minimum, answerLevel(status))
+
 /** The request's log line. */
 export const logAnswer = (answer: {
   readonly requestId: string
@@ -30,8 +39,7 @@ export const logAnswer = (answer: {
   readonly status: number
   readonly seconds: number
 }) => {
-  // A 503 is the service saying "not now" (an outage it already warned about), not a fault of its own.
-  const level = answer.status === 503 ? LogLevel.Warning : answer.status >= 500 ? LogLevel.Error : LogLevel.Info
+  const level = answerLevel(answer.status)
   // Below LOG_LEVEL the line is not even annotated (its five fields cost more than the check).
   return Effect.asVoid(
     Effect.whenLogLevel(

@@ -1,3 +1,4 @@
+import { Effect } from "effect"
 import type { HttpMetrics } from "./HttpMetrics.js"
 import type { Answered } from "./RequestLog.js"
 
@@ -14,4 +15,6 @@ const routeLabel = ({ request, route }: Answered, pages: ReadonlySet<string>) =>
 
 /** Counts and times each answered request by method, route template and final status. */
 export const countRequests = (metrics: HttpMetrics["Type"], pages: ReadonlySet<string>) => (answered: Answered) =>
-  metrics.recordRequest(answered.request.method, routeLabel(answered, pages), answered.status, answered.seconds)
+  Effect.sync(() =>
+    metrics.recordRequest(answered.request.method, routeLabel(answered, pages), answered.status, answered.seconds),
+  )

@@ -3,7 +3,7 @@ import { HttpServer, HttpServerResponse } from "@effect/platform"
 import { describe, expect, it, layer } from "@effect/vitest"
 import { MemoryUserRepository } from "@userkit/adapters-memory"
 import { StoreUnavailable, stamped, UserId, UserRepository } from "@userkit/domain"
-import { Effect, Layer, Option } from "effect"
+import { Effect, Exit, Layer, Logger, LogLevel, Option } from "effect"
 import * as Direct from "../../src/edge/Direct.js"
 import * as HttpMetrics from "../../src/edge/HttpMetrics.js"
 import { NodeServing } from "../../src/index.js"
@@ -71,6 +71,26 @@ layer(testApp({ metrics: true }), { excludeTestServices: true })("the direct rou
   )
 })
 
+// LOG_LEVEL=warn: the health check is answered without a fiber, the same answer, counted the same.
+layer(testApp({ metrics: true }).pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))), {
+  excludeTestServices: true,
+})("the direct routes below LOG_LEVEL=info", (it) => {
+  it.effect("answer GET /health as the router does, count it, and log no line for it", () =>
+    Effect.gen(function* () {
+      const { logs } = yield* TestApp
+      const before = logs.length
+      const direct = yield* send("/health", { headers: { "x-request-id": "same" } })
+      const routed = yield* send("/health/", { headers: { "x-request-id": "same" } })
+      expect(direct.status).toBe(200)
+      expect(comparable(direct)).toEqual(comparable(routed))
+      expect(requestLines(logs.slice(before))).toEqual([])
+      expect((yield* send("/metrics")).text).toContain(
+        'userkit_http_requests_total{method="GET",route="/health",status="200"} 2',
+      )
+    }),
+  )
+})
+
 /** A request as node:http gives it. */
 const request = (method: string, url: string, headers: Record<string, string> = {}) => ({ method, url, headers })
 
@@ -115,6 +135,45 @@ layer(testApp(), { excludeTestServices: true })("which requests the direct route
       const answering = direct.answer(request("GET", mePath, bearer("not.a.token")))
       expect(answering).toBeDefined()
       if (answering !== undefined) expect(Option.isNone(Option.getRight(yield* Effect.either(answering)))).toBe(true)
+    }),
+  )
+
+  it.effect("a health check whose log line LOG_LEVEL would drop is given as an Exit, counted already", () =>
+    Effect.gen(function* () {
+      const metrics = yield* Effect.provide(HttpMetrics.HttpMetrics, HttpMetrics.layer([]))
+      const direct = yield* Effect.provide(
+        Direct.DirectRoutes,
+        Direct.layer().pipe(Layer.provide(Layer.succeed(HttpMetrics.HttpMetrics, metrics))),
+      )
+      const user = yield* loggedIn
+      const counted = Effect.map(metrics.scrape, ({ text }) =>
+        Number(/userkit_http_requests_total\{method="GET",route="\/health",status="200"\} (\d+)/.exec(text)?.[1] ?? 0),
+      )
+      const lines: Array<unknown> = []
+      const capture = Logger.replace(
+        Logger.defaultLogger,
+        Logger.make(({ message }) => lines.push(String(message))),
+      )
+      const quiet = direct.answer(request("GET", "/health", { "x-request-id": "quiet" }), LogLevel.Warning)
+      expect(quiet !== undefined && Exit.isExit(quiet)).toBe(true)
+      expect(yield* counted).toBe(1)
+      if (quiet === undefined) return expect.fail("the health check was declined")
+      const given = yield* Effect.provide(quiet, capture)
+      expect(given.headers["x-request-id"]).toBe("quiet")
+      expect(lines).toEqual([])
+      // A line to write, or a body to find, is an effect to run: it is counted and logged when it runs.
+      for (const [answering, logged] of [
+        [direct.answer(request("GET", "/health"), LogLevel.Info), ["request"]],
+        [direct.answer(request("GET", "/health")), ["request"]],
+        [direct.answer(request("GET", mePath, bearer(user.token)), LogLevel.Warning), []],
+      ] as const) {
+        if (answering === undefined) return expect.fail("a direct route was declined")
+        expect(Exit.isExit(answering)).toBe(false)
+        lines.length = 0
+        expect((yield* Effect.provide(answering, capture)).status).toBe(200)
+        expect(lines).toEqual(logged)
+      }
+      expect(yield* counted).toBe(3)
     }),
   )
 
@@ -260,8 +319,8 @@ for (const cors of [
 
 describe("NodeServing", () => {
   // A router of one route, and direct routes that answer /direct, fail /failing, never finish /slow,
-  // and decline the rest.
-  const seen = { routed: 0, interrupted: 0 }
+  // give /given's answer and /given-failed's failure as an Exit, and decline the rest.
+  const seen = { routed: 0, interrupted: 0, levels: new Set<string>() }
   const served = HttpServer.serve(
     Effect.sync(() => {
       seen.routed += 1
@@ -270,10 +329,15 @@ describe("NodeServing", () => {
   ).pipe(
     Layer.provide(
       Layer.succeed(Direct.DirectRoutes, {
-        answer: ({ url }) => {
+        answer: ({ url }, minimumLogLevel) => {
+          seen.levels.add(minimumLogLevel?.label ?? "none")
           switch (url) {
             case "/direct":
               return Effect.succeed({ status: 200, headers: { "content-type": "text/plain" }, body: "direct ✓" })
+            case "/given":
+              return Exit.succeed({ status: 201, headers: { "content-type": "text/plain" }, body: "given" })
+            case "/given-failed":
+              return Exit.fail("not this one either")
             case "/failing":
               return Effect.fail("not this one")
             case "/slow":
@@ -291,6 +355,8 @@ describe("NodeServing", () => {
       }),
     ),
     Layer.provideMerge(NodeServing.layer(createServer, { port: 0 })),
+    // The serving fiber's LOG_LEVEL, which the direct routes are given.
+    Layer.provide(Logger.minimumLogLevel(LogLevel.Warning)),
   )
 
   it.live("writes what the direct routes answer, leaves the rest to the app, and drops what a client left", () =>
@@ -307,12 +373,17 @@ describe("NodeServing", () => {
       expect(yield* get("/failing")).toEqual([203, "13", "by the router"])
       expect(yield* get("/other")).toEqual([203, "13", "by the router"])
       expect(seen.routed).toBe(2)
+      // An answer given as an Exit is written as it is; a failure given so is the router's.
+      expect(yield* get("/given")).toEqual([201, "5", "given"])
+      expect(yield* get("/given-failed")).toEqual([203, "13", "by the router"])
+      expect(seen.routed).toBe(3)
+      expect([...seen.levels]).toEqual([LogLevel.Warning.label])
       // The client gives up: the direct answer's work is interrupted, and nobody answers.
       yield* Effect.promise(() =>
         fetch(`http://127.0.0.1:${port}/slow`, { signal: AbortSignal.timeout(100) }).catch(() => undefined),
       )
       for (let i = 0; i < 50 && seen.interrupted === 0; i++) yield* Effect.sleep("20 millis")
-      expect(seen).toEqual({ routed: 2, interrupted: 1 })
+      expect([seen.routed, seen.interrupted]).toEqual([3, 1])
     }).pipe(Effect.provide(served)),
   )
 })
