@@ -148,20 +148,30 @@ export const make = (options: Options): HashingThreads => {
     thread.worker.postMessage(pending.task)
   }
 
-  /** On a new thread; if none can be made, the call dies. */
-  const start = (pending: Pending) => {
-    try {
-      dispatch(spawn(), pending)
-    } catch (error) {
-      pending.resume(Effect.die(new HashingFailed(`no hashing thread could start: ${String(error)}`)))
+  /** Hands `thread` calls in line while its hands have room. */
+  const fill = (thread: Thread) => {
+    for (let next = waiting.shift(); next !== undefined; next = waiting.shift()) {
+      dispatch(thread, next)
+      if (thread.handed.length >= depth) return
     }
   }
 
-  /** After a thread answered a call: it is handed the next in line, else it rests once its hands are empty. */
+  /** On a new thread, with what else waits as its hands allow; if none can be made, the call dies. */
+  const start = (pending: Pending) => {
+    let thread: Thread
+    try {
+      thread = spawn()
+    } catch (error) {
+      return pending.resume(Effect.die(new HashingFailed(`no hashing thread could start: ${String(error)}`)))
+    }
+    dispatch(thread, pending)
+    if (thread.handed.length < depth) fill(thread)
+  }
+
+  /** After a thread answered a call: it is handed those next in line, else it rests once its hands are empty. */
   const release = (thread: Thread) => {
     if (!alive.has(thread)) return
-    const next = waiting.shift()
-    if (next !== undefined) return dispatch(thread, next)
+    fill(thread)
     if (thread.handed.length > 0) return
     thread.worker.unref()
     resting.push(thread)
