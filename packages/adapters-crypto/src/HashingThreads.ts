@@ -148,30 +148,20 @@ export const make = (options: Options): HashingThreads => {
     thread.worker.postMessage(pending.task)
   }
 
-  /** Hands `thread` calls in line while its hands have room. */
-  const fill = (thread: Thread) => {
-    for (let next = waiting.shift(); next !== undefined; next = waiting.shift()) {
-      dispatch(thread, next)
-      if (thread.handed.length >= depth) return
-    }
-  }
-
-  /** On a new thread, with what else waits as its hands allow; if none can be made, the call dies. */
+  /** On a new thread; if none can be made, the call dies. */
   const start = (pending: Pending) => {
-    let thread: Thread
     try {
-      thread = spawn()
+      dispatch(spawn(), pending)
     } catch (error) {
-      return pending.resume(Effect.die(new HashingFailed(`no hashing thread could start: ${String(error)}`)))
+      pending.resume(Effect.die(new HashingFailed(`no hashing thread could start: ${String(error)}`)))
     }
-    dispatch(thread, pending)
-    if (thread.handed.length < depth) fill(thread)
   }
 
-  /** After a thread answered a call: it is handed those next in line, else it rests once its hands are empty. */
+  /** After a thread answered a call: it is handed the next in line, else it rests once its hands are empty. */
   const release = (thread: Thread) => {
     if (!alive.has(thread)) return
-    fill(thread)
+    const next = waiting.shift()
+    if (next !== undefined) return dispatch(thread, next)
     if (thread.handed.length > 0) return
     thread.worker.unref()
     resting.push(thread)
