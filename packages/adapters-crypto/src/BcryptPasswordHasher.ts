@@ -10,17 +10,11 @@ export interface Options {
   readonly cost?: number
   /** How many hashes and verifications run at once, at least 1. Defaults to `defaultConcurrency()`. */
   readonly concurrency?: number
-  /**
-   * How many more may be admitted beyond `concurrency`, at least 0 (waiting, or next in a thread's
-   * hands); beyond that they die with `Overloaded`. Defaults to 64.
-   */
+  /** How many more may wait for their turn, at least 0; beyond that they die with `Overloaded`. Defaults to 64. */
   readonly queue?: number
   /** How much lower the hashing threads' OS priority is than the event loop's, 0..19 (Linux). Defaults to 5. */
   readonly nice?: number
-  /**
-   * Where bcrypt runs: handed up to `concurrency` × HashingThreads.DEPTH calls at once. Defaults to
-   * `concurrency` threads of its own at `nice` (HashingThreads), each running one at a time.
-   */
+  /** Where bcrypt runs. Defaults to `concurrency` threads of its own at `nice` (HashingThreads). */
   readonly threads?: HashingThreads.HashingThreads
 }
 
@@ -78,8 +72,8 @@ const BCRYPT_HASH = /^\$2b\$(\d{2})\$[./A-Za-z0-9]{53}$/
 
 /**
  * A PasswordHasher over @node-rs/bcrypt, run on threads of its own (HashingThreads), off the event
- * loop and below its priority; at most `concurrency` at once, `queue` more admitted (next in a
- * thread's hands, or waiting), the rest refused (see `bounded`).
+ * loop and below its priority; at most `concurrency` at once, `queue` more waiting, the rest
+ * refused (see `bounded`).
  */
 export const make = (options: Options = {}): Effect.Effect<PasswordHasher["Type"]> => {
   const cost = options.cost ?? DEFAULT_COST
@@ -100,16 +94,13 @@ export const make = (options: Options = {}): Effect.Effect<PasswordHasher["Type"
   const threads = options.threads ?? HashingThreads.make({ size: concurrency, nice })
   const verifyOn = (password: string, hash: string) =>
     Effect.map(threads.run({ op: "verify", password, hash }), (matched) => matched === true)
-  // The threads' hands: per thread, the call it runs and the next (HashingThreads.DEPTH), so a
-  // thread goes from one call to the next without waiting for the event loop. `concurrency` run at once.
-  const turns = Effect.unsafeMakeSemaphore(concurrency * HashingThreads.DEPTH)
-  // In the threads' hands plus waiting. Counted and checked in one synchronous step, so no two callers take one place.
+  const turns = Effect.unsafeMakeSemaphore(concurrency)
+  // Running plus waiting. Counted and checked in one synchronous step, so no two callers take one place.
   let admitted = 0
   /**
-   * Runs `work` once one of the threads' turns is free; dies at once with `Overloaded` when
-   * `concurrency + queue` are already admitted. Interrupted while waiting, it leaves the queue; once
-   * handed to a thread, it keeps its turn until bcrypt's thread is done, so the bound counts the
-   * calls really in the threads' hands.
+   * Runs `work` once one of `concurrency` turns is free; dies at once with `Overloaded` when `queue`
+   * others already wait. Interrupted while waiting, it leaves the queue; once running, it keeps its
+   * turn until bcrypt's thread is done, so the bound counts the threads really busy.
    */
   const bounded = <A>(work: Effect.Effect<A>): Effect.Effect<A> =>
     Effect.uninterruptibleMask((restore) =>

@@ -15,32 +15,16 @@ export interface HashingThreads {
 export interface Options {
   /** How many threads at most (each runs one call at a time). */
   readonly size: number
-  /**
-   * How many calls a thread is handed at once, at least 1: the one it runs and the next in its own
-   * line, so that it starts the next the moment it is done, without waiting for the event loop.
-   * Defaults to DEPTH.
-   */
-  readonly depth?: number
   /** How much lower than the event loop's their OS priority is (a nice increment, 0..19; Linux only). */
   readonly nice: number
   /** How long a thread may rest before it ends, in ms. Defaults to IDLE_MS. */
   readonly idleMs?: number
-  /**
-   * The threads' code, for tests that make one misbehave; the bcrypt thread unless given. It answers
-   * each call in the order it was handed them, as bcrypt's synchronous calls do.
-   */
+  /** The threads' code, for tests that make one misbehave; the bcrypt thread unless given. */
   readonly source?: string
 }
 
 /** A thread unused this long ends, by default; the next call starts one again (~20 ms). */
 const IDLE_MS = 10_000
-
-/**
- * Calls a thread is handed at once, by default: the one it runs and the next. Without the next in
- * hand, a thread idled ~2.5 ms between two calls at cost 12 in a login storm (the answer reaching
- * the event loop, the next call reaching the thread), ~1% of its time.
- */
-export const DEPTH = 2
 
 // The threads' code, evaluated as CommonJS: no file to resolve, with or without a TypeScript loader.
 // A hash bcrypt cannot parse (another algorithm, a truncated column) is simply not a match. The
@@ -81,10 +65,10 @@ export class HashingFailed extends Error {
   override readonly name = "HashingFailed"
 }
 
-/** A thread, and the calls it has been handed, in order: the first is the one it runs. */
+/** A thread, and the call it runs, if any. */
 interface Thread {
   readonly worker: Worker
-  readonly handed: Array<Pending>
+  current: Pending | undefined
   restingSince: number
 }
 
@@ -93,16 +77,13 @@ interface Thread {
  * the event loop (by `nice`), so that the event loop, and with it every request that does not hash, is
  * scheduled first when the cores are busy hashing (see README, "Benchmarks"). Threads start on
  * demand, up to `size`, and end after `idleMs` without work; one keeps the process alive only while
- * it has a call. A call goes to a resting thread, else a new one, else the thread with the fewest
- * calls in hand, up to `depth` each.
- * Calls beyond those wait in order (the hasher's own bound keeps them few), each handed over as a
- * thread answers one; one interrupted while it waits leaves the line, one in a thread's hands runs
- * to its end. A thread that stops, at work or at rest, is dropped: the call it ran dies with
- * HashingFailed, those next in its hands are first in line again, and a new thread takes the first.
+ * it has a call.
+ * Calls beyond `size` wait in order (the hasher's own bound keeps them few); one interrupted while
+ * it waits leaves the line. A thread that stops, at work or at rest, is dropped: its call, if any,
+ * dies with HashingFailed, and a new thread takes the next in line.
  */
 export const make = (options: Options): HashingThreads => {
   const idleMs = options.idleMs ?? IDLE_MS
-  const depth = Math.max(1, options.depth ?? DEPTH)
   const resting: Array<Thread> = []
   const waiting: Array<Pending> = []
   const alive = new Set<Thread>()
@@ -112,11 +93,11 @@ export const make = (options: Options): HashingThreads => {
       eval: true,
       workerData: { bcrypt: bcryptPath, nice: options.nice },
     })
-    const thread: Thread = { worker, handed: [], restingSince: 0 }
+    const thread: Thread = { worker, current: undefined, restingSince: 0 }
     alive.add(thread)
-    // A thread answers its calls in the order it was handed them.
     worker.on("message", (reply: Reply) => {
-      const pending = thread.handed.shift()
+      const pending = thread.current
+      thread.current = undefined
       pending?.resume("value" in reply ? Effect.succeed(reply.value) : Effect.die(new HashingFailed(reply.failed)))
       release(thread)
     })
@@ -129,12 +110,11 @@ export const make = (options: Options): HashingThreads => {
       if (!alive.delete(thread)) return
       const at = resting.indexOf(thread)
       if (at >= 0) resting.splice(at, 1)
-      // The call it ran dies; those next in its hands never started: first in line again.
-      const [running, ...next] = thread.handed.splice(0)
-      running?.resume(Effect.die(new HashingFailed(`a hashing thread stopped (${code}): ${stopped}`)))
-      waiting.unshift(...next)
-      const first = waiting.shift()
-      if (first !== undefined) start(first)
+      const pending = thread.current
+      thread.current = undefined
+      pending?.resume(Effect.die(new HashingFailed(`a hashing thread stopped (${code}): ${stopped}`)))
+      const next = waiting.shift()
+      if (next !== undefined) start(next)
     })
     // A thread keeps the process alive while it has a call, never while it rests (a process that is
     // done, a CLI command, would wait idleMs). After the listeners: adding one refs it again.
@@ -143,7 +123,7 @@ export const make = (options: Options): HashingThreads => {
   }
 
   const dispatch = (thread: Thread, pending: Pending) => {
-    thread.handed.push(pending)
+    thread.current = pending
     thread.worker.ref()
     thread.worker.postMessage(pending.task)
   }
@@ -157,12 +137,10 @@ export const make = (options: Options): HashingThreads => {
     }
   }
 
-  /** After a thread answered a call: it is handed the next in line, else it rests once its hands are empty. */
   const release = (thread: Thread) => {
     if (!alive.has(thread)) return
     const next = waiting.shift()
     if (next !== undefined) return dispatch(thread, next)
-    if (thread.handed.length > 0) return
     thread.worker.unref()
     resting.push(thread)
     const since = performance.now()
@@ -177,24 +155,13 @@ export const make = (options: Options): HashingThreads => {
     }, idleMs).unref()
   }
 
-  /** The working thread with the fewest calls in hand, if one has fewer than `depth`. */
-  const leastHanded = (): Thread | undefined => {
-    let least: Thread | undefined
-    for (const thread of alive)
-      if (thread.handed.length < depth && (least === undefined || thread.handed.length < least.handed.length))
-        least = thread
-    return least
-  }
-
   return {
     run: (task) =>
       Effect.async<string | boolean>((resume) => {
         const pending: Pending = { task, resume }
         const thread = resting.pop()
-        if (thread !== undefined) return dispatch(thread, pending)
-        if (alive.size < options.size) return start(pending)
-        const least = leastHanded()
-        if (least !== undefined) dispatch(least, pending)
+        if (thread !== undefined) dispatch(thread, pending)
+        else if (alive.size < options.size) start(pending)
         else {
           waiting.push(pending)
           return Effect.sync(() => {
