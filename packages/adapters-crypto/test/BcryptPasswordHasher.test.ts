@@ -156,6 +156,31 @@ describe("BcryptPasswordHasher under load", () => {
     }),
   )
 
+  // Under load too: a padded verification's fillers run in its turn, not each waiting behind another
+  // caller's call (a way of handing threads their next call did that: ~4x as long as an unknown
+  // account's, under load).
+  it.live("verifies a hash of a lower cost in the time of one at the configured cost while another caller hashes", () =>
+    Effect.gen(function* () {
+      const old = yield* hashWith(BcryptPasswordHasher.layer({ cost: 4 }), Redacted.value(password))
+      const hasher = yield* hasherWith({ cost: 10, concurrency: 1, queue: 10, nice: 0 })
+      const current = yield* hasher.hash(password)
+      const timed = (hash: PasswordHash) =>
+        Effect.gen(function* () {
+          const start = performance.now()
+          expect(yield* hasher.verify(password, hash)).toBe(true)
+          return performance.now() - start
+        })
+      yield* timed(old) // makes the fillers once
+      const other = yield* Effect.fork(Effect.forever(hasher.verify(password, current)))
+      const ratios: Array<number> = []
+      for (let i = 0; i < 7; i++) ratios.push((yield* timed(old)) / (yield* timed(current)))
+      yield* Fiber.interrupt(other)
+      const median = ratios.sort((a, b) => a - b)[3] ?? 0
+      expect(median).toBeGreaterThan(0.4)
+      expect(median).toBeLessThan(2)
+    }),
+  )
+
   it.live("lets an operation interrupted while it waits leave the queue", () =>
     Effect.gen(function* () {
       const hasher = yield* hasherWith({ cost: 12, concurrency: 1, queue: 1 })
